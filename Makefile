@@ -1,0 +1,51 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is set-up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint format bench emulators serve clean screenshots
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/casecal demo
+
+serve: $(STAMP)
+	$(BIN)/casecal serve
+
+emulators: $(STAMP)
+	$(BIN)/casecal emulators --port 8025
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/mypy --strict bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# The browser tests save a screenshot per step; the README links a few, kept in docs/screenshots.
+SCREENSHOTS := microsoft-with-admin-consent-04-admin-consent-panel \
+	microsoft-with-admin-consent-08-ann-synced microsoft-with-admin-consent-10-ann-calendar-page \
+	admin-signing-in-for-a-case-manager-connects-nothing-02-identity-mismatch-explained
+
+screenshots: $(STAMP)
+	$(BIN)/python -m pytest -q -m browser tests/e2e/browser
+	mkdir -p docs/screenshots
+	for name in $(SCREENSHOTS); do cp test-output/screenshots/$$name.png docs/screenshots/; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

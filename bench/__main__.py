@@ -1,0 +1,93 @@
+"""``python -m bench``: start the emulators, run the scenarios, print the table of medians and
+write ``bench/results/<date>.json``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.emulator import EmulatorProcess
+from bench.report import RESULTS, document, summarise, table, write_json
+from bench.runner import SCENARIOS, Job, run_all
+from bench.scenarios.latency import has_receiver
+
+PROVIDERS = ("google", "microsoft")
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="a small configuration (about a minute)")
+    p.add_argument("--runs", type=int, help="runs per scenario (medians are over these)")
+    p.add_argument("--push-sizes", type=_sizes, help="host entries to push, e.g. 1000,10000")
+    p.add_argument("--import-sizes", type=_sizes, help="remote events to import, e.g. 1000,50000")
+    p.add_argument("--latency-changes", type=int, help="single changes timed host->remote")
+    p.add_argument("--throttled-size", type=int, help="entries pushed under the Graph budget")
+    p.add_argument("--per-window", type=int, help="Graph budget: requests per window")
+    p.add_argument("--window-seconds", type=float, help="Graph budget: window length")
+    p.add_argument("--providers", default=",".join(PROVIDERS), help="google,microsoft")
+    p.add_argument("--scenarios", default="lifecycle,import,throttled", help=",".join(SCENARIOS))
+    p.add_argument("--in-process", action="store_true", help="no fresh process per sample")
+    p.add_argument("--out", type=Path, default=RESULTS, help="directory of the JSON results")
+    args = p.parse_args(argv)
+    quick = args.quick
+    defaults = {
+        "runs": 2 if quick else 3,
+        "push_sizes": [25] if quick else [1000],
+        "import_sizes": [50] if quick else [1000],
+        "latency_changes": 20 if quick else 100,
+        "throttled_size": 40 if quick else 250,
+        "per_window": 20 if quick else 100,
+        "window_seconds": 2.0 if quick else 5.0,
+    }
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
+
+
+def jobs_of(args: argparse.Namespace) -> list[Job]:
+    providers = [p for p in args.providers.split(",") if p]
+    wanted = [s for s in args.scenarios.split(",") if s]
+    jobs: list[Job] = []
+    for provider in providers:
+        if "lifecycle" in wanted:
+            latency = {"latency_changes": float(args.latency_changes)}
+            jobs += [Job("lifecycle", provider, n, latency) for n in args.push_sizes]
+        if "import" in wanted:
+            jobs += [Job("import", provider, n) for n in args.import_sizes]
+        if "latency" in wanted:
+            jobs.append(Job("latency", provider, args.latency_changes))
+        if "webhook" in wanted and has_receiver():
+            jobs.append(Job("webhook", provider, args.latency_changes))
+    if "throttled" in wanted and "microsoft" in providers:
+        options = {"per_window": float(args.per_window), "window_seconds": args.window_seconds}
+        jobs.append(Job("throttled", "microsoft", args.throttled_size, options))
+    return jobs
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    config = {k: v for k, v in vars(args).items() if k != "out"}
+    started = time.perf_counter()
+    with EmulatorProcess() as emulators:
+        print(f"emulators on {emulators.base}", file=sys.stderr)
+        samples = run_all(
+            jobs_of(args), emulators.base, args.runs, isolate=not args.in_process,
+            told=lambda line: print(f"  {line}", file=sys.stderr, flush=True),
+        )  # fmt: skip
+    when = datetime.now(UTC)
+    path = write_json(document(samples, config, when), args.out, when)
+    print(table(summarise(samples)))
+    print(f"\n{when:%Y-%m-%d %H:%M} UTC, {time.perf_counter() - started:.0f} s; wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

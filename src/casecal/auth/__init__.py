@@ -1,0 +1,1 @@
+"""Authentication: API bearer tokens (stored hashed); OAuth flows for providers live beside."""

@@ -1,0 +1,119 @@
+"""id_token validation with joserfc against the provider's own discovery document and JWKS:
+RS256 signature, issuer (Microsoft: the tenant's issuer from the ``tid`` claim), audience,
+expiry and nonce."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from casecal.errors import CaseCalError
+from casecal.store.tables import ProviderName
+
+LEEWAY_SECONDS = 60
+ALGORITHMS = ["RS256"]
+_TENANT_ID = re.compile(r"^[0-9a-fA-F-]{36}$")
+
+
+class IdTokenInvalid(CaseCalError):
+    """The id_token failed validation; ``reason`` says which check."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the id_token failed validation: {reason}")
+        self.reason = reason
+
+
+async def _get_json(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    try:
+        response = await http.get(url)
+        response.raise_for_status()
+        body = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise IdTokenInvalid(f"cannot read {url} ({type(exc).__name__})") from exc
+    if not isinstance(body, dict):
+        raise IdTokenInvalid(f"{url} did not answer a JSON object")
+    return body
+
+
+async def discovery_document(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    return await _get_json(http, url)
+
+
+def expected_issuer(template: str, claims: dict[str, Any]) -> str:
+    """The issuer to require. Microsoft's multi-tenant discovery documents publish the issuer
+    with a ``{tenantid}`` placeholder: the token's own ``tid`` fills it in."""
+    if "{tenantid}" not in template:
+        return template
+    tid = claims.get("tid")
+    if not isinstance(tid, str) or not _TENANT_ID.match(tid):
+        raise IdTokenInvalid("no valid tid claim")
+    return template.replace("{tenantid}", tid)
+
+
+async def validate_id_token(
+    http: httpx.AsyncClient,
+    id_token: str,
+    *,
+    discovery_url: str,
+    client_id: str,
+    nonce: str,
+) -> dict[str, Any]:
+    """The verified claims of ``id_token``, or ``IdTokenInvalid``."""
+    if not id_token:
+        raise IdTokenInvalid("the token endpoint sent no id_token")
+    discovery = await discovery_document(http, discovery_url)
+    keys = await _get_json(http, str(discovery.get("jwks_uri", "")))
+    try:
+        key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]
+        token = jwt.decode(id_token, key_set, algorithms=ALGORITHMS)
+    except (JoseError, ValueError, KeyError) as exc:
+        raise IdTokenInvalid(f"bad signature or format ({type(exc).__name__})") from exc
+    claims = dict(token.claims)
+    issuer = expected_issuer(str(discovery.get("issuer", "")), claims)
+    registry = jwt.JWTClaimsRegistry(
+        leeway=LEEWAY_SECONDS,
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": client_id},
+        exp={"essential": True},
+        nonce={"essential": True, "value": nonce},
+    )
+    try:
+        registry.validate(claims)
+    except JoseError as exc:
+        raise IdTokenInvalid(f"{type(exc).__name__}: {exc}") from exc
+    return claims
+
+
+@dataclass(frozen=True)
+class AccountClaims:
+    """Who authorised, from verified id_token claims. ``subject`` is Google ``sub`` or
+    Microsoft ``oid``; ``email`` is ``email`` (Google) or ``preferred_username`` (Microsoft)."""
+
+    email: str
+    subject: str
+    tenant_id: str | None = None
+    name: str = ""
+    email_verified: bool = True
+
+
+def account_claims(provider: ProviderName, claims: dict[str, Any]) -> AccountClaims:
+    if provider is ProviderName.GOOGLE:
+        return AccountClaims(
+            email=str(claims.get("email", "")).strip().lower(),
+            subject=str(claims.get("sub", "")),
+            name=str(claims.get("name", "")),
+            email_verified=claims.get("email_verified", True) not in (False, "false"),
+        )
+    email = claims.get("preferred_username") or claims.get("email") or ""
+    return AccountClaims(
+        email=str(email).strip().lower(),
+        subject=str(claims.get("oid", "")),
+        tenant_id=str(claims["tid"]).lower() if claims.get("tid") else None,
+        name=str(claims.get("name", "")),
+    )

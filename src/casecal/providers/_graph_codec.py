@@ -1,0 +1,106 @@
+"""Graph event JSON <-> the adapter's values, over the domain codec: request bodies with our
+tag and ``transactionId``, and ``RemoteEvent``s from expanded reads and delta items."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from casecal.domain.event import CanonicalEvent
+from casecal.domain.graph_json import (
+    TAG_EXPAND,
+    event_zone,
+    from_graph,
+    graph_original_start,
+    graph_tag,
+    tag_filter,
+    to_graph,
+)
+from casecal.domain.tags import Tag
+from casecal.errors import ValidationFailed
+from casecal.providers._graph_wire import PREFER, transaction_id, weak_etag
+from casecal.providers.base import CreateOp, RemoteEvent, UpdateOp, WriteOp, WriteResult
+
+EXPAND_TAG = TAG_EXPAND
+filter_tag = tag_filter
+
+
+def encode(event: CanonicalEvent, tag: Tag) -> dict[str, Any]:
+    """The PATCH body of ``event``, carrying ``tag`` as our named extended property."""
+    return to_graph(event, tag)
+
+
+def encode_create(event: CanonicalEvent, tag: Tag) -> dict[str, Any]:
+    """The POST body: as :func:`encode`, plus the ``transactionId`` that de-duplicates
+    retried creates of the same host entry on the same connection."""
+    return {**to_graph(event, tag), "transactionId": transaction_id(tag)}
+
+
+def tag_of(item: dict[str, Any]) -> Tag | None:
+    return graph_tag(item)
+
+
+def remote(item: dict[str, Any], tag: Tag | None) -> RemoteEvent:
+    """One Graph event. ``tag`` is what a separate expanded read found (delta pages cannot
+    carry it). Occurrences and exceptions name their series and original slot; a cancelled
+    occurrence has ``event=None``; an event the domain cannot represent has ``problem``."""
+    series = item.get("seriesMasterId")
+    original = None
+    problem = None
+    event: CanonicalEvent | None = None
+    try:
+        if series:
+            tz = event_zone(item)
+            original = graph_original_start(item, tz=tz, all_day=bool(item.get("isAllDay")))
+        if not item.get("isCancelled"):
+            event = from_graph(item)
+            if tag is not None:
+                event = event.with_tag(tag)
+    except ValidationFailed as exc:
+        problem = str(exc)
+    return RemoteEvent(
+        id=str(item["id"]),
+        etag=weak_etag(item),
+        event=event,
+        tag=tag if tag is not None else graph_tag(item),
+        series_id=str(series) if series else None,
+        original_start=original,
+        problem=problem,
+        raw=item,
+    )
+
+
+def if_match(etag: str | None) -> dict[str, str]:
+    return {"If-Match": etag} if etag else {}
+
+
+def result(remote_event: RemoteEvent) -> WriteResult:
+    return WriteResult(id=remote_event.id, etag=remote_event.etag, remote=remote_event)
+
+
+def batch_request(calendar_id: str, index: int, op: WriteOp) -> dict[str, Any]:
+    """One ``$batch`` request (``id`` = its index), chained to the one before it."""
+    headers: dict[str, str] = {"Prefer": PREFER}
+    request: dict[str, Any] = {"id": str(index), "headers": headers}
+    if index:
+        request["dependsOn"] = [str(index - 1)]
+    if isinstance(op, CreateOp):
+        url = f"/me/calendars/{quote(calendar_id, safe='')}/events"
+        request |= {"method": "POST", "url": url, "body": encode_create(op.event, op.tag)}
+    elif isinstance(op, UpdateOp):
+        headers |= if_match(op.etag)
+        url = f"/me/events/{quote(op.event_id, safe='')}"
+        request |= {"method": "PATCH", "url": url, "body": encode(op.event, op.tag)}
+    else:
+        headers |= if_match(op.etag)
+        request |= {"method": "DELETE", "url": f"/me/events/{quote(op.event_id, safe='')}"}
+    if "body" in request:
+        headers["Content-Type"] = "application/json"
+    return request
+
+
+def batch_result(op: WriteOp, body: Any) -> WriteResult:
+    """The result of a part that succeeded."""
+    if isinstance(op, CreateOp | UpdateOp):
+        return result(remote(body, op.tag))
+    return WriteResult(id=op.event_id, etag=None)

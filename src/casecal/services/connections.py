@@ -1,0 +1,150 @@
+"""Connection use cases: list and read connections, run a pass now, the run log, the mass-delete
+confirmation, and conflicts with their restore. A case manager sees their own; an admin all."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casecal.domain.mapping import strip_footer
+from casecal.errors import Conflict, NotFound
+from casecal.services.access import Actor, require_editor
+from casecal.services.appointments import update_appointment
+from casecal.services.entries import delete_entry
+from casecal.store.tables import (
+    Appointment,
+    ConflictRecord,
+    Connection,
+    ConnectionStatus,
+    EntryKind,
+    SyncRun,
+    utcnow,
+)
+from casecal.sync.engine import PassReport, SyncEngine
+
+
+async def _visible(session: AsyncSession, actor: Actor, connection_id: uuid.UUID) -> Connection:
+    row = await session.get(Connection, connection_id)
+    if row is None or row.firm_id != actor.firm_id:
+        raise NotFound("no such connection")
+    if not actor.is_admin and row.user_id != actor.user_id:
+        raise NotFound("no such connection")  # others' connections are not even confirmed
+    return row
+
+
+async def list_connections(session: AsyncSession, actor: Actor) -> list[Connection]:
+    query = select(Connection).where(Connection.firm_id == actor.firm_id)
+    if not actor.is_admin:
+        query = query.where(Connection.user_id == actor.user_id)
+    return list((await session.scalars(query.order_by(Connection.created_at))).all())
+
+
+async def get_connection(
+    session: AsyncSession, actor: Actor, connection_id: uuid.UUID
+) -> Connection:
+    return await _visible(session, actor, connection_id)
+
+
+async def sync_now(
+    session: AsyncSession, actor: Actor, connection_id: uuid.UUID, engine: SyncEngine
+) -> PassReport:
+    row = await _visible(session, actor, connection_id)
+    if row.status is not ConnectionStatus.ACTIVE:
+        raise Conflict(f"the connection is {row.status.value}: {row.status_reason or 'not active'}")
+    await session.close()
+    report = await engine.run_pass(actor.firm_id, connection_id, trigger="sync_now", wait=30)
+    if report.outcome == "busy":
+        raise Conflict("a pass of this connection is still running; try again in a moment")
+    return report
+
+
+async def list_runs(
+    session: AsyncSession, actor: Actor, connection_id: uuid.UUID, *, limit: int
+) -> list[SyncRun]:
+    await _visible(session, actor, connection_id)
+    query = (
+        select(SyncRun)
+        .where(SyncRun.firm_id == actor.firm_id, SyncRun.connection_id == connection_id)
+        .order_by(SyncRun.started_at.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def confirm_deletions(
+    session: AsyncSession, actor: Actor, connection_id: uuid.UUID
+) -> Connection:
+    """Release a connection paused by the mass-delete guard for the deletions it reported."""
+    row = await _visible(session, actor, connection_id)
+    if row.status is not ConnectionStatus.PAUSED_DELETIONS:
+        raise Conflict("the connection is not waiting for a deletion confirmation")
+    last = await session.scalar(
+        select(SyncRun)
+        .where(SyncRun.connection_id == row.id, SyncRun.outcome == "paused")
+        .order_by(SyncRun.started_at.desc())
+        .limit(1)
+    )
+    guard = (last.counts.get("guard") if last is not None else None) or {}
+    row.confirmed_deletions = max(int(guard.get("deletions", 0)), int(guard.get("linked", 0)))
+    row.status, row.status_reason = ConnectionStatus.ACTIVE, ""
+    await session.commit()
+    return row
+
+
+async def list_conflicts(
+    session: AsyncSession, actor: Actor, *, include_restored: bool = False
+) -> list[ConflictRecord]:
+    query = select(ConflictRecord).where(ConflictRecord.firm_id == actor.firm_id)
+    if not actor.is_admin:
+        mine = select(Connection.id).where(
+            Connection.firm_id == actor.firm_id, Connection.user_id == actor.user_id
+        )
+        query = query.where(ConflictRecord.connection_id.in_(mine))
+    if not include_restored:
+        query = query.where(ConflictRecord.restored_at.is_(None))
+    return list((await session.scalars(query.order_by(ConflictRecord.created_at.desc()))).all())
+
+
+async def restore_conflict(
+    session: AsyncSession, actor: Actor, conflict_id: uuid.UUID
+) -> ConflictRecord:
+    """Make the losing version current again on the host; the next pass carries it out."""
+    require_editor(actor, "restore conflicts")
+    record = await session.get(ConflictRecord, conflict_id)
+    if record is None or record.firm_id != actor.firm_id:
+        raise NotFound("no such conflict")
+    await _visible(session, actor, record.connection_id)
+    if record.restored_at is not None:
+        raise Conflict("this conflict was already restored")
+    if record.entry_kind is not EntryKind.APPOINTMENT:
+        raise Conflict("only appointments have two-way conflicts to restore")
+    loser = record.loser_snapshot
+    if loser.get("deleted"):
+        await delete_entry(session, actor, Appointment, record.entry_id)
+    else:
+        await update_appointment(session, actor, record.entry_id, _appointment_values(loser))
+    record = await session.get(ConflictRecord, conflict_id) or record
+    record.restored_at = utcnow()
+    await session.commit()
+    return record
+
+
+def _appointment_values(snapshot: dict[str, Any]) -> dict[str, Any]:
+    start, end = str(snapshot["start"]), str(snapshot["end"])
+    values: dict[str, Any] = {
+        "title": snapshot.get("title") or "(untitled)",
+        "location": snapshot.get("location", ""),
+        "notes": strip_footer(str(snapshot.get("description", ""))),
+        "time_zone": snapshot.get("time_zone"),
+    }
+    if len(start) == 10:
+        values |= {"all_day": True, "start_date": datetime.fromisoformat(start).date(),
+                   "end_date": datetime.fromisoformat(end).date()}  # fmt: skip
+    else:
+        values |= {"all_day": False, "start_at": datetime.fromisoformat(start),
+                   "end_at": datetime.fromisoformat(end)}  # fmt: skip
+    return values

@@ -1,0 +1,222 @@
+"""Microsoft tenant-wide admin consent: the consent URL, the admin's round trip, telling every
+waiting case manager (in the app and by email) to finish with Modify, the admin's consent
+panel, and the identity aliases a firm admin allows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casecal.auth import oauth
+from casecal.auth.states import OAuthRefused, consume_state, create_state
+from casecal.config import Settings
+from casecal.services import audit
+from casecal.services.access import Actor, require_admin
+from casecal.services.mail import send_mail
+from casecal.store.tables import (
+    Connection,
+    ConnectionStatus,
+    ProviderName,
+    TenantConsent,
+    User,
+    utcnow,
+)
+
+CONSENT_SCOPE = "https://graph.microsoft.com/.default"
+READY_REASON = (
+    "Your IT admin approved CaseCal for your organisation. Click Modify to finish connecting "
+    "your calendar."
+)
+
+
+@dataclass(frozen=True)
+class WaitingUser:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class TenantConsentView:
+    tenant_id: str
+    status: str
+    consent_url: str
+    waiting: list[WaitingUser]
+
+
+def admin_consent_url(settings: Settings, tenant_id: str, *, state: str | None = None) -> str:
+    """The tenant-wide admin consent link (v2.0 ``adminconsent``, every configured permission)."""
+    query = {
+        "client_id": settings.microsoft_client_id,
+        "scope": CONSENT_SCOPE,
+        "redirect_uri": oauth.admin_consent_redirect_uri(settings),
+    }
+    if state:
+        query["state"] = state
+    base = settings.microsoft_auth_base_url.rstrip("/")
+    return f"{base}/{tenant_id}/v2.0/adminconsent?{urlencode(query)}"
+
+
+async def mark_tenant_required(
+    session: AsyncSession, firm_id: uuid.UUID, tenant_id: str, *, consented: bool
+) -> TenantConsent | None:
+    """Record that a tenant needs consent, or (``consented``) that a sign-in there worked
+    (only updates a row that exists)."""
+    row = await session.scalar(
+        select(TenantConsent).where(
+            TenantConsent.firm_id == firm_id, TenantConsent.tenant_id == tenant_id
+        )
+    )
+    if consented:
+        if row is not None and row.status != "consented":
+            row.status, row.consented_at = "consented", utcnow()
+        return row
+    if row is None:
+        row = TenantConsent(id=uuid.uuid4(), firm_id=firm_id, tenant_id=tenant_id)
+        session.add(row)
+    row.status, row.requested_at, row.consented_at = "required", utcnow(), None
+    await session.flush()
+    return row
+
+
+async def start_admin_consent(
+    session: AsyncSession, settings: Settings, actor: Actor, tenant_id: str, *, browser_binding: str
+) -> str:
+    """The consent link with a single-use state for a firm admin who is also the tenant's admin."""
+    require_admin(actor, "grant admin consent")
+    user = await session.get(User, actor.user_id)
+    state = await create_state(
+        session,
+        firm_id=actor.firm_id,
+        user_id=actor.user_id,
+        provider=ProviderName.MICROSOFT,
+        browser_binding=browser_binding,
+        redirect_uri=oauth.admin_consent_redirect_uri(settings),
+        purpose="admin_consent",
+    )
+    await session.commit()
+    url = admin_consent_url(settings, tenant_id, state=state.state)
+    return f"{url}&{urlencode({'login_hint': user.email})}" if user is not None else url
+
+
+async def complete_admin_consent(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    params: Mapping[str, str],
+    *,
+    browser_binding: str,
+) -> str:
+    """Record the tenant's consent from Microsoft's redirect and tell the case managers waiting
+    on it; the message for the admin. Raises ``OAuthRefused`` when it cannot be accepted."""
+    require_admin(actor, "grant admin consent")
+    state = await consume_state(
+        session, params.get("state", ""), browser_binding=browser_binding, purpose="admin_consent"
+    )
+    if state.user_id != actor.user_id:
+        raise OAuthRefused("This consent was started by another user. Start again.")
+    if params.get("error") or params.get("admin_consent", "").lower() != "true":
+        why = oauth.first_line(params.get("error_description", "")) or params.get("error", "")
+        audit.record(
+            session,
+            actor.firm_id,
+            actor.user_id,
+            "consent.refused",
+            "",
+            {"error": params.get("error", "")},
+        )
+        await session.commit()
+        hint = (
+            " Only an administrator of the Microsoft 365 organisation can consent."
+            if 90093 in oauth.aadsts_codes(why)
+            else ""
+        )
+        raise OAuthRefused(f"Microsoft did not record the consent ({why}).{hint}")
+    tenant = params.get("tenant", "").strip().lower()
+    if not tenant:
+        raise OAuthRefused("Microsoft's answer named no tenant; nothing was recorded.")
+    admin = await session.get(User, actor.user_id)
+    row = await session.scalar(
+        select(TenantConsent).where(
+            TenantConsent.firm_id == actor.firm_id, TenantConsent.tenant_id == tenant
+        )
+    )
+    if row is None:
+        row = TenantConsent(id=uuid.uuid4(), firm_id=actor.firm_id, tenant_id=tenant)
+        session.add(row)
+    row.status, row.consented_at = "consented", utcnow()
+    row.consented_by = admin.email if admin is not None else ""
+    waiting = (
+        await session.execute(
+            select(Connection, User)
+            .join(User, User.id == Connection.user_id)
+            .where(
+                Connection.firm_id == actor.firm_id,
+                Connection.tenant_id == tenant,
+                Connection.status == ConnectionStatus.AWAITING_CONSENT,
+            )
+        )
+    ).all()
+    for conn, _user in waiting:
+        conn.status_reason = READY_REASON
+    audit.record(
+        session,
+        actor.firm_id,
+        actor.user_id,
+        "consent.granted",
+        f"tenant:{tenant}",
+        {"waiting": len(waiting)},
+    )
+    await session.commit()
+    for conn, user in waiting:
+        link = f"{settings.base_url.rstrip('/')}/calendar-sync/connect/microsoft?modify={conn.id}"
+        await send_mail(
+            settings,
+            user.email,
+            "CaseCal: your calendar can now be connected",
+            f"Hello {user.name},\n\nYour IT admin approved CaseCal for your organisation. "
+            f"Finish connecting your calendar here (Modify):\n\n{link}\n",
+        )
+    return (
+        f"Consent recorded for tenant {tenant}. {len(waiting)} waiting case manager(s) "
+        "were told to finish with Modify."
+    )
+
+
+async def consent_panel(
+    session: AsyncSession, actor: Actor, settings: Settings | None = None
+) -> list[TenantConsentView]:
+    """Every tenant the firm has met, its status, its consent link and who is waiting."""
+    require_admin(actor, "see admin consents")
+    settings = settings or Settings()
+    rows = (
+        await session.scalars(
+            select(TenantConsent)
+            .where(TenantConsent.firm_id == actor.firm_id)
+            .order_by(TenantConsent.requested_at)
+        )
+    ).all()
+    waiting = (
+        await session.execute(
+            select(Connection.tenant_id, User.name, User.email)
+            .join(User, User.id == Connection.user_id)
+            .where(
+                Connection.firm_id == actor.firm_id,
+                Connection.status == ConnectionStatus.AWAITING_CONSENT,
+            )
+            .order_by(User.name)
+        )
+    ).all()
+    return [
+        TenantConsentView(
+            tenant_id=row.tenant_id,
+            status=row.status,
+            consent_url=admin_consent_url(settings, row.tenant_id),
+            waiting=[WaitingUser(n, e) for t, n, e in waiting if t == row.tenant_id],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,122 @@
+"""User and API token use cases: admins manage users; a token is shown once at creation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casecal.auth.api_tokens import IssuedToken, issue_token
+from casecal.errors import Conflict, NotFound, ValidationFailed
+from casecal.services.access import Actor, require_admin, require_admin_or_self
+from casecal.services.entries import assign, commit
+from casecal.services.lookups import get_in_firm
+from casecal.services.paging import Page, fetch_page
+from casecal.store.tables import ApiToken, Role, Seat, Team, User, utcnow
+
+
+def normalize_email(email: str) -> str:
+    value = email.strip().lower()
+    local, at, domain = value.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+        raise ValidationFailed(f"{email!r} is not an email address", field="email")
+    return value
+
+
+async def check_email_free(
+    session: AsyncSession, email: str, except_id: uuid.UUID | None = None
+) -> None:
+    query = select(func.count()).where(User.email == email)
+    if except_id is not None:
+        query = query.where(User.id != except_id)
+    if (await session.execute(query)).scalar_one():
+        raise Conflict(f"a user with email {email} exists already", field="email")
+
+
+async def list_users(session: AsyncSession, actor: Actor, *, limit: int, offset: int) -> Page[User]:
+    query = select(User).where(User.firm_id == actor.firm_id)
+    return await fetch_page(
+        session, query, order_by=(User.name, User.id), limit=limit, offset=offset
+    )
+
+
+async def get_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> User:
+    return await get_in_firm(session, User, user_id, actor.firm_id)
+
+
+async def create_user(session: AsyncSession, actor: Actor, data: Mapping[str, Any]) -> User:
+    require_admin(actor, "create users")
+    fields = dict(data)
+    fields["email"] = normalize_email(fields["email"])
+    if fields.get("team_id") is not None:
+        await get_in_firm(session, Team, fields["team_id"], actor.firm_id, field="team_id")
+    await check_email_free(session, fields["email"])
+    user = User(id=uuid.uuid4(), firm_id=actor.firm_id, is_active=True, **fields)
+    session.add(user)
+    await commit(session)
+    return user
+
+
+async def update_user(
+    session: AsyncSession, actor: Actor, user_id: uuid.UUID, data: Mapping[str, Any]
+) -> User:
+    """Change a user. A user holding a seat keeps the case manager role until the seat goes."""
+    user = await get_user(session, actor, user_id)
+    require_admin(actor, "change users")
+    fields = dict(data)
+    if "email" in fields:
+        fields["email"] = normalize_email(fields["email"])
+        await check_email_free(session, fields["email"], user.id)
+    if fields.get("team_id") is not None:
+        await get_in_firm(session, Team, fields["team_id"], actor.firm_id, field="team_id")
+    if fields.get("role", user.role) is not Role.CASE_MANAGER and user.role is Role.CASE_MANAGER:
+        seats = await session.execute(select(func.count()).where(Seat.user_id == user.id))
+        if seats.scalar_one():
+            raise Conflict("the user holds a Calendar Sync seat; remove the seat first")
+    if user.id == actor.user_id and (
+        fields.get("role", user.role) is not Role.FIRM_ADMIN or fields.get("is_active") is False
+    ):
+        raise Conflict("an admin cannot demote or deactivate themselves")
+    assign(user, fields)
+    await commit(session)
+    return user
+
+
+async def create_token(
+    session: AsyncSession, actor: Actor, user_id: uuid.UUID, name: str
+) -> IssuedToken:
+    """A new API token for ``user_id`` (admin or the user themselves)."""
+    user = await get_user(session, actor, user_id)
+    require_admin_or_self(actor, user.id, "create API tokens")
+    if not user.is_active:
+        raise Conflict("the user is deactivated")
+    issued = await issue_token(session, user, name=name)
+    await commit(session)
+    return issued
+
+
+async def list_tokens(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> list[ApiToken]:
+    user = await get_user(session, actor, user_id)
+    require_admin_or_self(actor, user.id, "see API tokens")
+    rows = await session.execute(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.firm_id == actor.firm_id)
+        .order_by(ApiToken.created_at, ApiToken.id)
+    )
+    return list(rows.scalars())
+
+
+async def revoke_token(
+    session: AsyncSession, actor: Actor, user_id: uuid.UUID, token_id: uuid.UUID
+) -> None:
+    user = await get_user(session, actor, user_id)
+    token = await get_in_firm(session, ApiToken, token_id, actor.firm_id)
+    if token.user_id != user.id:
+        raise NotFound(f"no API token with id {token_id} in this firm")
+    require_admin_or_self(actor, user.id, "revoke API tokens")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        await commit(session)

@@ -1,0 +1,744 @@
+"""One sync pass for one connection: pull remote changes, push host changes, save links,
+cursor and outbox acknowledgements only once each effect is durable. The only code that
+performs the actions the pure plan decides."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from casecal.domain.event import CanonicalEvent
+from casecal.domain.guard import DEFAULT_LIMITS, Limits, Verdict, review
+from casecal.domain.mapping import appointment_fields
+from casecal.domain.plan import UNKNOWN, Action, HostSide, Op, RemoteSide, plan
+from casecal.domain.policy import ConflictPolicy, Policy, RemoteDeletes
+from casecal.domain.tags import Tag
+from casecal.domain.window import Backfill, sync_window
+from casecal.errors import NotFound as DomainNotFound
+from casecal.providers import base as pb
+from casecal.providers.errors import (
+    AuthExpired,
+    ConsentRequired,
+    CursorExpired,
+    Gone,
+    NotFound,
+    PreconditionFailed,
+    ProviderError,
+    RateLimited,
+)
+from casecal.store.tables import (
+    Appointment,
+    ConflictRecord,
+    Connection,
+    ConnectionStatus,
+    EntryKind,
+    Firm,
+    Link,
+    OutboxRow,
+    SyncCursor,
+    SyncRun,
+    utcnow,
+)
+from casecal.sync.exclusive import ConnectionLocks
+from casecal.sync.hostview import EntryRow, HostItem, HostView
+from casecal.sync.links import LinkStore, link_state
+
+log = structlog.get_logger("casecal.sync")
+
+ProviderFactory = Callable[[Connection], Awaitable[pb.Provider]]
+"""Builds the authorised adapter of a connection (tokens decrypted, refresh wired in)."""
+
+StatusListener = Callable[[uuid.UUID, ConnectionStatus, str], Awaitable[None]]
+"""Told (connection id, new status, reason) when a pass changes a connection's status."""
+
+Progress = Callable[[str, int, int | None], None]
+"""Told (phase, items done, items in the phase or None when unknown) as a pass goes."""
+
+
+class DeletionsPaused(Exception):
+    """The mass-delete guard tripped; the pass stops and waits for a confirmation."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
+
+
+@dataclass
+class PassReport:
+    run_id: uuid.UUID
+    outcome: str
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    error: str = ""
+    retry_after: float | None = None
+    """Seconds the provider asked us to wait (429 / 503 Retry-After), when it did."""
+
+
+def policy_of(firm: Firm) -> Policy:
+    """The firm's sync policy from its settings (``remote_deletes``, ``conflicts``)."""
+    settings = firm.settings or {}
+    return Policy(
+        remote_deletes=RemoteDeletes(settings.get("remote_deletes", RemoteDeletes.RESTORE)),
+        conflicts=ConflictPolicy(settings.get("conflicts", ConflictPolicy.NEWER_WINS)),
+    )
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        provider_for: ProviderFactory,
+        *,
+        base_url: str,
+        limits: Limits = DEFAULT_LIMITS,
+        on_status: StatusListener | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.provider_for = provider_for
+        self.base_url = base_url
+        self.limits = limits
+        self.on_status = on_status
+        bind = sessionmaker.kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            raise TypeError("the sessionmaker must be bound to an AsyncEngine")
+        self.locks = ConnectionLocks(bind)
+
+    async def run_pass(
+        self,
+        firm_id: uuid.UUID,
+        connection_id: uuid.UUID,
+        *,
+        trigger: str = "manual",
+        progress: Progress | None = None,
+        wait: float = 0.0,
+    ) -> PassReport:
+        """Run one pass; provider failures end the run with an outcome, never half-saved.
+        Another pass of the same connection already running (here or in another process)
+        answers ``busy`` after waiting up to ``wait`` seconds for it."""
+        async with self.locks.hold(connection_id, wait=wait) as held:
+            if not held:
+                return PassReport(run_id=uuid.UUID(int=0), outcome="busy")
+            return await self._run_pass(firm_id, connection_id, trigger, progress)
+
+    async def _run_pass(
+        self,
+        firm_id: uuid.UUID,
+        connection_id: uuid.UUID,
+        trigger: str,
+        progress: Progress | None,
+    ) -> PassReport:
+        async with self.sessionmaker() as session:
+            connection = await session.get(Connection, connection_id)
+            if connection is None or connection.firm_id != firm_id:
+                raise DomainNotFound("no such connection")
+            run = SyncRun(firm_id=firm_id, connection_id=connection_id, trigger=trigger)
+            session.add(run)
+            await session.commit()
+            run_id = run.id
+        if connection.status is not ConnectionStatus.ACTIVE:
+            return await self._finish(run_id, connection_id, f"skipped:{connection.status}", {})
+        sync_pass = _Pass(self, connection_id, firm_id, None, progress)
+        outcome, error, retry_after = "ok", "", None
+        try:
+            sync_pass.provider = await self.provider_for(connection)
+            await sync_pass.run()
+        except DeletionsPaused as exc:
+            outcome, error = "paused", str(exc)
+            sync_pass.counts["guard"] = Counter(
+                {"deletions": exc.verdict.deletions, "linked": exc.verdict.linked}
+            )
+            await self._set_status(connection_id, ConnectionStatus.PAUSED_DELETIONS, error)
+        except AuthExpired as exc:
+            outcome, error = "needs_reauth", str(exc)
+            await self._set_status(connection_id, ConnectionStatus.NEEDS_REAUTH, error)
+        except ConsentRequired as exc:
+            outcome, error = "awaiting_consent", str(exc)
+            await self._set_status(connection_id, ConnectionStatus.AWAITING_CONSENT, error)
+        except RateLimited as exc:
+            outcome, error, retry_after = "failed", f"RateLimited: {exc}", exc.retry_after
+            log.warning("sync pass throttled", connection_id=str(connection_id), error=error)
+        except ProviderError as exc:
+            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+            log.warning("sync pass failed", connection_id=str(connection_id), error=error)
+        report = await self._finish(run_id, connection_id, outcome, sync_pass.counts, error)
+        report.retry_after = retry_after
+        return report
+
+    async def _set_status(
+        self, connection_id: uuid.UUID, status: ConnectionStatus, reason: str
+    ) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Connection)
+                .where(Connection.id == connection_id)
+                .values(status=status, status_reason=reason)
+            )
+        if self.on_status is not None:
+            await self.on_status(connection_id, status, reason)
+
+    async def _finish(
+        self,
+        run_id: uuid.UUID,
+        connection_id: uuid.UUID,
+        outcome: str,
+        counts: dict[str, Counter[str]],
+        error: str = "",
+    ) -> PassReport:
+        plain = {direction: dict(c) for direction, c in counts.items()}
+        async with self.sessionmaker() as session, session.begin():
+            run = await session.get(SyncRun, run_id)
+            assert run is not None
+            run.finished_at, run.outcome, run.counts, run.error = utcnow(), outcome, plain, error
+            if outcome == "ok":
+                await session.execute(
+                    update(Connection)
+                    .where(Connection.id == connection_id)
+                    .values(last_sync_at=utcnow())
+                )
+        return PassReport(run_id=run_id, outcome=outcome, counts=plain, error=error)
+
+
+@dataclass
+class _Deferred:
+    """A planned deletion, held until the guard has seen all of a phase's deletions."""
+
+    action: Action
+    remote: pb.RemoteEvent | None
+    remote_side: RemoteSide | None
+    """The remote side as read when the deletion was planned (re-planned against it)."""
+    link_id: uuid.UUID | None
+    kind: EntryKind
+    entry_id: uuid.UUID
+
+
+class _Pass:
+    """The state of one pass. Every settled pair is saved in its own transaction, so a crash
+    loses at most the pair in flight, and a rerun redoes it idempotently."""
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        connection_id: uuid.UUID,
+        firm_id: uuid.UUID,
+        provider: pb.Provider | None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.engine = engine
+        self.progress = progress or (lambda _phase, _done, _total: None)
+        self.connection_id = connection_id
+        self.firm_id = firm_id
+        self._provider = provider
+        self.counts: dict[str, Counter[str]] = {"in": Counter(), "out": Counter()}
+        self.deferred: list[_Deferred] = []
+        self.masters_seen: set[str] = set()
+
+    @property
+    def provider(self) -> pb.Provider:
+        if self._provider is None:
+            raise RuntimeError("the pass has no provider yet")
+        return self._provider
+
+    @provider.setter
+    def provider(self, value: pb.Provider) -> None:
+        self._provider = value
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    async def _context(
+        self, session: AsyncSession
+    ) -> tuple[Connection, Policy, HostView, LinkStore]:
+        connection = await session.get(Connection, self.connection_id)
+        firm = await session.get(Firm, self.firm_id)
+        if connection is None or firm is None:
+            raise DomainNotFound("the connection or its firm is gone")
+        view = HostView(session, connection, base_url=self.engine.base_url, firm_tz=firm.time_zone)
+        return connection, policy_of(firm), view, LinkStore(session, connection)
+
+    def _count(self, direction: str, kind: str, op: str) -> None:
+        self.counts[direction][f"{kind}.{op}"] += 1
+
+    async def run(self) -> None:
+        async with self.engine.sessionmaker() as session:
+            connection, *_ = await self._context(session)
+            calendar_id = connection.calendar_id
+            cursor_row = await session.get(SyncCursor, self.connection_id)
+            first_pass = cursor_row is None or cursor_row.synced_version == 0
+        if calendar_id is None:
+            raise ProviderError("the connection has no calendar chosen")
+        self.calendar_id = calendar_id
+        await self.pull()
+        await self.push(backfill=first_pass)
+
+    # --- pull: remote -> host -----------------------------------------------------------
+
+    async def pull(self) -> None:
+        async with self.engine.sessionmaker() as session:
+            connection, _, view, _ = await self._context(session)
+            cursor_row = await session.get(SyncCursor, self.connection_id)
+            if cursor_row is None:
+                cursor_row = SyncCursor(connection_id=connection.id, firm_id=self.firm_id)
+                session.add(cursor_row)
+                await session.commit()
+            full = cursor_row.cursor is None or cursor_row.version > cursor_row.synced_version
+            cursor = None if full else cursor_row.cursor
+            version = cursor_row.version
+            window = self._window(connection, view.firm_tz)
+        try:
+            final = await self._round(cursor, window)
+        except CursorExpired:
+            log.info("cursor expired; full resync", connection_id=str(self.connection_id))
+            final = await self._round(None, window)
+        async with self.engine.sessionmaker() as session, session.begin():
+            row = await session.get(SyncCursor, self.connection_id)
+            assert row is not None
+            row.cursor, row.synced_version = final, version
+            row.window_start = window.start
+
+    def _window(self, connection: Connection, firm_tz: str) -> pb.SyncWindow:
+        activated = connection.activated_at or utcnow()
+        backfill = Backfill(connection.backfill)
+        window = sync_window(backfill, activated, ZoneInfo(firm_tz))
+        return pb.SyncWindow(start=window.start, end=window.end)
+
+    async def _round(self, cursor: str | None, window: pb.SyncWindow) -> str | None:
+        """One change round; returns the new cursor. A full round also settles linked events
+        that the listing no longer shows (verified one by one, never inferred)."""
+        full = cursor is None
+        seen: set[str] = set()
+        final: str | None = None
+        listed = 0
+        async for page in self.provider.changes(self.calendar_id, cursor, window if full else None):
+            for remote in page.events:
+                seen.add(remote.id)
+                listed += 1
+                await self._remote_item(remote)
+                self.progress("pull", listed, None)
+            for removed_id in page.removed:
+                await self._remote_removed(removed_id)
+            if page.cursor is not None:
+                final = page.cursor
+        if full:
+            async with self.engine.sessionmaker() as session:
+                _, _, _, links = await self._context(session)
+                missing = await links.live_remote_ids() - seen
+                linked = await links.live_count()
+            if listed == 0 and linked > 0:
+                await self._review(linked, listed=0)
+            for remote_id in sorted(missing):
+                await self._remote_removed(remote_id)
+        async with self.engine.sessionmaker() as session:
+            _, _, _, links = await self._context(session)
+            await self._review(await links.live_count())
+        await self._apply_deferred()
+        return final
+
+    async def _remote_removed(self, remote_id: str) -> None:
+        """A change feed says ``remote_id`` is gone (or left the window): confirm by reading it."""
+        try:
+            remote = await self.provider.get_event(self.calendar_id, remote_id)
+        except (NotFound, Gone):
+            await self._settle_remote(remote_id, None)
+            return
+        await self._remote_item(remote)
+
+    async def _remote_item(self, remote: pb.RemoteEvent) -> None:
+        if remote.problem is not None:
+            self._count("in", "unknown", "skipped")
+            log.warning("remote event skipped", remote_id=remote.id, problem=remote.problem)
+            return
+        if remote.series_id is not None:
+            await self._occurrence(remote)
+            return
+        await self._settle_remote(remote.id, remote)
+
+    async def _settle_remote(self, remote_id: str, remote: pb.RemoteEvent | None) -> None:
+        async with self.engine.sessionmaker() as session:
+            connection, policy, view, links = await self._context(session)
+            link = await links.by_remote(remote_id)
+            tag = remote.tag if remote is not None else None
+            if tag is not None and tag.connection_id != connection.id:
+                self._count("in", tag.kind, "foreign_tag_skipped")
+                return
+            if link is None and tag is not None:
+                link = await links.by_entry(tag.kind, tag.entry_id)
+            if link is None and remote is None:
+                return  # a deletion of something we never knew: nothing to do
+            kind = link.entry_kind if link is not None else (tag.kind if tag else None)
+            entry_id = link.entry_id if link is not None else (tag.entry_id if tag else None)
+            row = await view.load(kind, entry_id) if kind and entry_id else None
+            item = await view.item(row)
+            remote_side = _remote_side(remote, connection.id)
+            action = plan(link_state(link), item.side if item else None, remote_side, policy)
+            if action.op is Op.NOTHING:
+                return
+            if action.deletes:
+                self.deferred.append(
+                    _Deferred(action, remote, remote_side, link.id if link else None,
+                              kind or EntryKind.APPOINTMENT, entry_id or uuid.uuid4())
+                )  # fmt: skip
+                return
+            await self._perform(session, action, link, row, item, remote, kind, entry_id)
+
+    async def _occurrence(self, remote: pb.RemoteEvent) -> None:
+        """An occurrence of a series. Graph's delta lists occurrences, not the master: the first
+        one of an unknown series brings the master in (once per pass). A cancelled occurrence
+        becomes an EXDATE of the host appointment; a moved or edited single occurrence is
+        counted and left for now. Graph reports an edit of a series as changed occurrences,
+        so the master of any series seen this way is read again, once per pass."""
+        series_id = remote.series_id or ""
+        if series_id not in self.masters_seen:
+            self.masters_seen.add(series_id)
+            try:
+                master = await self.provider.get_event(self.calendar_id, series_id)
+            except (NotFound, Gone):
+                return
+            if master.series_id is None:
+                await self._remote_item(master)
+        async with self.engine.sessionmaker() as session, session.begin():
+            _, _, view, links = await self._context(session)
+            link = await links.by_remote(remote.series_id or "")
+            if link is None or link.entry_kind is not EntryKind.APPOINTMENT:
+                return
+            row = await view.load(link.entry_kind, link.entry_id)
+            if not isinstance(row, Appointment) or remote.original_start is None:
+                return
+            if remote.cancelled:
+                stamp = remote.original_start.isoformat()
+                if stamp not in row.exdates:
+                    row.exdates = [*row.exdates, stamp]
+                    self._count("in", "appointment", "occurrence_cancelled")
+            else:
+                self._count("in", "appointment", "occurrence_override_skipped")
+
+    # --- push: host -> remote -----------------------------------------------------------
+
+    async def push(self, *, backfill: bool) -> None:
+        async with self.engine.sessionmaker() as session:
+            connection, _, view, _ = await self._context(session)
+            pending = await session.execute(
+                select(OutboxRow.entry_kind, OutboxRow.entry_id)
+                .where(
+                    OutboxRow.firm_id == self.firm_id,
+                    OutboxRow.user_id == connection.user_id,
+                    OutboxRow.processed_at.is_(None),
+                )
+                .order_by(OutboxRow.id)
+            )
+            work = list(dict.fromkeys((k, e) for k, e in pending.all()))
+            if backfill and connection.backfill == Backfill.UPCOMING:
+                window = self._window(connection, view.firm_tz)
+                rows = await view.audience_rows(window.start)
+                work.extend((r.kind, r.id) for r in rows if (r.kind, r.id) not in work)
+        for done, (kind, entry_id) in enumerate(work, start=1):
+            await self._settle_host(kind, entry_id)
+            self.progress("push", done, len(work))
+        async with self.engine.sessionmaker() as session:
+            _, _, _, links = await self._context(session)
+            await self._review(await links.live_count())
+        await self._apply_deferred()
+
+    async def _settle_host(self, kind: EntryKind, entry_id: uuid.UUID) -> None:
+        async with self.engine.sessionmaker() as session:
+            connection, policy, view, links = await self._context(session)
+            link = await links.by_entry(kind, entry_id)
+            row = await view.load(kind, entry_id)
+            item = await view.item(row)
+            remote_side: RemoteSide | None = None
+            if link is not None and link.tombstoned_at is None:
+                remote_side = RemoteSide(
+                    fingerprint=link.remote_fingerprint,
+                    etag=link.remote_etag or None,
+                    modified=link.updated_at,
+                    ours=True,
+                )
+            action = plan(link_state(link), item.side if item else None, remote_side, policy)
+            if action.op is Op.NOTHING:
+                await self._ack(session, connection, kind, entry_id, _version(row))
+                await session.commit()
+                return
+            if action.deletes:
+                link_id = link.id if link else None
+                self.deferred.append(_Deferred(action, None, remote_side, link_id, kind, entry_id))
+                return
+            await self._perform(session, action, link, row, item, None, kind, entry_id)
+
+    # --- the guard ----------------------------------------------------------------------
+
+    async def _review(self, linked: int, *, listed: int | None = None) -> None:
+        async with self.engine.sessionmaker() as session:
+            connection = await session.get(Connection, self.connection_id)
+            assert connection is not None
+            confirmed = connection.confirmed_deletions
+        verdict = review(
+            linked, len(self.deferred), listed=listed, confirmed=confirmed,
+            limits=self.engine.limits,
+        )  # fmt: skip
+        if verdict.tripped:
+            self.deferred.clear()
+            raise DeletionsPaused(verdict)
+        if confirmed and self.deferred:
+            async with self.engine.sessionmaker() as session, session.begin():
+                await session.execute(
+                    update(Connection)
+                    .where(Connection.id == self.connection_id)
+                    .values(confirmed_deletions=0)
+                )
+
+    async def _apply_deferred(self) -> None:
+        deferred, self.deferred = self.deferred, []
+        for item in deferred:
+            async with self.engine.sessionmaker() as session:
+                connection, policy, view, _ = await self._context(session)
+                link = await session.get(Link, item.link_id) if item.link_id else None
+                row = await view.load(item.kind, item.entry_id)
+                host = await view.item(row)
+                # Plan again: the host may have changed while the round paged on, and an edit
+                # made meanwhile must win over a deletion planned before it.
+                side = host.side if host else None
+                action = plan(link_state(link), side, item.remote_side, policy)
+                if action.op is Op.NOTHING:
+                    await self._ack(session, connection, item.kind, item.entry_id, _version(row))
+                    await session.commit()
+                    continue
+                await self._perform(
+                    session, action, link, row, host, item.remote, item.kind, item.entry_id
+                )
+
+    # --- performing one action ----------------------------------------------------------
+
+    async def _perform(
+        self,
+        session: AsyncSession,
+        action: Action,
+        link: Link | None,
+        row: EntryRow | None,
+        item: HostItem | None,
+        remote: pb.RemoteEvent | None,
+        kind: EntryKind | None,
+        entry_id: uuid.UUID | None,
+    ) -> None:
+        connection, _, view, links = await self._context(session)
+        seen_version = _version(row)  # before any write of ours can bump it
+        if action.conflict is not None:
+            session.add(_conflict_record(connection, action, item, remote, link, kind, entry_id))
+            await session.commit()
+            self._count("in", str(kind), "conflict")
+        effect = action.effect
+        if effect in (Op.CREATE_REMOTE, Op.UPDATE_REMOTE):
+            assert item is not None
+            settled = await self._write_remote(
+                session, connection, links, link, item, effect, action
+            )
+            if not settled:
+                return  # a 412: the pair was re-read and settled in its own transaction
+        elif effect is Op.DELETE_REMOTE:
+            # A tagged event whose link was lost (crash before the link save) has no link.
+            target = link.remote_id if link is not None else (remote.id if remote else None)
+            if target is not None:
+                with suppress(NotFound, Gone):  # already gone: the goal is reached
+                    await self.provider.delete_event(self.calendar_id, target, etag=action.if_match)
+                self._count("out", str(kind or (link.entry_kind if link else "")), "delete")
+            if link is not None:
+                link.tombstoned_at = utcnow()
+        elif effect in (Op.CREATE_HOST, Op.UPDATE_HOST):
+            assert remote is not None
+            assert remote.event is not None
+            await self._write_host(view, links, link, row, remote, connection, effect)
+        elif effect is Op.DELETE_HOST:
+            assert link is not None
+            if row is not None:
+                view.delete_entry(row)
+            link.tombstoned_at = utcnow()
+            self._count("in", link.entry_kind, "delete")
+        elif effect in (Op.ADOPT,):
+            assert item is not None
+            assert remote is not None
+            assert remote.event is not None
+            links.save(
+                link, kind=item.row.kind, entry_id=item.row.id, remote_id=remote.id,
+                etag=remote.etag, host_fingerprint=item.side.fingerprint,
+                remote_fingerprint=remote.event.fingerprint(), host_version=item.row.version,
+            )  # fmt: skip
+            self._count("in", item.row.kind, "adopt")
+        elif effect in (Op.FORGET, Op.ACCEPT_REMOTE_DELETE) and link is not None:
+            link.tombstoned_at = utcnow()
+            link.remote_delete_respected = effect is Op.ACCEPT_REMOTE_DELETE
+        if kind is not None and entry_id is not None:
+            await self._ack(session, connection, kind, entry_id, seen_version)
+        await session.commit()
+
+    async def _write_remote(
+        self,
+        session: AsyncSession,
+        connection: Connection,
+        links: LinkStore,
+        link: Link | None,
+        item: HostItem,
+        effect: Op,
+        action: Action,
+    ) -> bool:
+        """Write the host values out; False when a 412 sent the pair back to be re-planned."""
+        tag = Tag(entry_id=item.row.id, kind=item.row.kind, connection_id=connection.id)
+        restore = action.op in (Op.RESTORE_OVERWRITE, Op.RESTORE_RECREATE)
+        if effect is Op.CREATE_REMOTE or link is None or link.tombstoned_at is not None:
+            result = await self.provider.create_event(self.calendar_id, item.event, tag)
+            self._count("out", item.row.kind, "restore" if restore else "create")
+        else:
+            try:
+                result = await self.provider.update_event(
+                    self.calendar_id, link.remote_id, item.event, tag, etag=action.if_match
+                )
+            except PreconditionFailed:
+                # Someone edited it since our read: re-read and let the next pass re-plan
+                # with the fresh version (never retry blindly with a stale etag).
+                fresh = await self.provider.get_event(self.calendar_id, link.remote_id)
+                await session.rollback()
+                await self._settle_remote(fresh.id, fresh)
+                return False
+            except (NotFound, Gone):
+                result = await self.provider.create_event(self.calendar_id, item.event, tag)
+            self._count("out", item.row.kind, "restore" if restore else "update")
+        remote_fp = (
+            result.remote.event.fingerprint()
+            if result.remote is not None and result.remote.event is not None
+            else item.side.fingerprint
+        )
+        links.save(
+            link, kind=item.row.kind, entry_id=item.row.id, remote_id=result.id,
+            etag=result.etag, host_fingerprint=item.side.fingerprint,
+            remote_fingerprint=remote_fp, host_version=item.row.version,
+        )  # fmt: skip
+        return True
+
+    async def _write_host(
+        self,
+        view: HostView,
+        links: LinkStore,
+        link: Link | None,
+        row: EntryRow | None,
+        remote: pb.RemoteEvent,
+        connection: Connection,
+        effect: Op,
+    ) -> None:
+        assert remote.event is not None
+        fields = appointment_fields(remote.event, full_details=connection.import_private_details)
+        if isinstance(row, Appointment):
+            # An update, or a create on a linked pair whose entry was deleted: bring the same
+            # entry back (clearing its tombstone) rather than making a second one.
+            view.update_appointment(row, fields)
+            row.deleted_at = None
+            target = row
+            self._count("in", "appointment", "update" if effect is Op.UPDATE_HOST else "restore")
+        else:
+            target = view.create_appointment(fields)
+            self._count("in", "appointment", "create")
+        target.updated_at = utcnow()
+        # The host fingerprint is of what the host now holds, mapped the one way the view maps
+        # every entry (case included), so the next pass does not mistake it for a change.
+        held = await view.item(target)
+        host_fingerprint = held.event.fingerprint() if held is not None else ""
+        links.save(
+            link, kind=EntryKind.APPOINTMENT, entry_id=target.id, remote_id=remote.id,
+            etag=remote.etag, host_fingerprint=host_fingerprint,
+            remote_fingerprint=remote.event.fingerprint(), host_version=target.version or 1,
+        )  # fmt: skip
+
+    async def _ack(
+        self,
+        session: AsyncSession,
+        connection: Connection,
+        kind: EntryKind,
+        entry_id: uuid.UUID,
+        version: int | None,
+    ) -> None:
+        """Acknowledge the entry's pending rows up to the version this pass acted on; a row of
+        a newer edit (saved while the pass ran) stays pending for the next pass."""
+        query = update(OutboxRow).where(
+            OutboxRow.firm_id == self.firm_id,
+            OutboxRow.user_id == connection.user_id,
+            OutboxRow.entry_kind == kind,
+            OutboxRow.entry_id == entry_id,
+            OutboxRow.processed_at.is_(None),
+        )
+        if version is not None:
+            query = query.where(OutboxRow.entry_version <= version)
+        await session.execute(query.values(processed_at=utcnow()))
+
+
+def _version(row: EntryRow | None) -> int | None:
+    return row.version if row is not None else None
+
+
+def _remote_side(remote: pb.RemoteEvent | None, connection_id: uuid.UUID) -> RemoteSide | None:
+    if remote is None or remote.event is None:
+        return None
+    ours = remote.tag is not None and remote.tag.connection_id == connection_id
+    return RemoteSide(
+        fingerprint=remote.event.fingerprint(),
+        etag=remote.etag,
+        modified=_modified(remote.raw),
+        ours=ours,
+        kind=remote.tag.kind if ours and remote.tag is not None else None,
+    )
+
+
+def _modified(raw: dict[str, Any]) -> datetime:
+    """The provider's last-modified stamp (Google ``updated``, Graph ``lastModifiedDateTime``)."""
+    value = raw.get("updated") or raw.get("lastModifiedDateTime")
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return utcnow()
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return utcnow()
+
+
+def _snapshot(event: CanonicalEvent | None) -> dict[str, Any]:
+    if event is None:
+        return {"deleted": True}
+    return {
+        "title": event.title,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat(),
+        "time_zone": event.tz,
+        "location": event.location,
+        "description": event.description,
+        "fingerprint": event.fingerprint(),
+    }
+
+
+def _conflict_record(
+    connection: Connection,
+    action: Action,
+    item: HostItem | None,
+    remote: pb.RemoteEvent | None,
+    link: Link | None,
+    kind: EntryKind | None,
+    entry_id: uuid.UUID | None,
+) -> ConflictRecord:
+    assert action.conflict is not None
+    host_snap = _snapshot(item.event if item else None)
+    remote_snap = _snapshot(remote.event if remote else None)
+    host_wins = action.conflict.winner.value == "host"
+    return ConflictRecord(
+        firm_id=connection.firm_id,
+        connection_id=connection.id,
+        entry_kind=kind or (link.entry_kind if link else EntryKind.APPOINTMENT),
+        entry_id=entry_id or (link.entry_id if link else uuid.uuid4()),
+        winner=action.conflict.winner.value,
+        winner_snapshot=host_snap if host_wins else remote_snap,
+        loser_snapshot=remote_snap if host_wins else host_snap,
+    )
+
+
+__all__ = ["UNKNOWN", "DeletionsPaused", "HostSide", "PassReport", "SyncEngine", "policy_of"]

@@ -1,0 +1,100 @@
+"""`/connections` and `/conflicts`: status, sync now, the run log, deletion confirmation and
+conflict restore. Case managers see their own connections; firm admins every one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from casecal.services import connections as svc
+from casecal.sync.engine import SyncEngine
+from casecal.web.deps import CurrentActor, SessionDep
+from casecal.web.schemas.connections import (
+    ConflictPublic,
+    ConnectionPublic,
+    PassPublic,
+    SyncRunPublic,
+)
+
+router = APIRouter(tags=["sync"])
+
+
+def _engine(request: Request) -> SyncEngine:
+    engine: SyncEngine = request.app.state.sync_engine
+    return engine
+
+
+@router.get("/connections", summary="List connections", response_model=list[ConnectionPublic])
+async def list_connections(session: SessionDep, actor: CurrentActor) -> object:
+    return await svc.list_connections(session, actor)
+
+
+@router.get(
+    "/connections/{connection_id}", summary="Get a connection", response_model=ConnectionPublic
+)
+async def get_connection(
+    session: SessionDep, actor: CurrentActor, connection_id: uuid.UUID
+) -> object:
+    return await svc.get_connection(session, actor, connection_id)
+
+
+@router.post(
+    "/connections/{connection_id}/sync",
+    summary="Sync now: run one pass and report it",
+    response_model=PassPublic,
+)
+async def sync_now(
+    request: Request, session: SessionDep, actor: CurrentActor, connection_id: uuid.UUID
+) -> object:
+    report = await svc.sync_now(session, actor, connection_id, _engine(request))
+    return PassPublic(
+        run_id=report.run_id, outcome=report.outcome, counts=report.counts, error=report.error
+    )
+
+
+@router.get(
+    "/connections/{connection_id}/runs",
+    summary="The sync log of a connection, newest first",
+    response_model=list[SyncRunPublic],
+)
+async def list_runs(
+    session: SessionDep,
+    actor: CurrentActor,
+    connection_id: uuid.UUID,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> object:
+    return await svc.list_runs(session, actor, connection_id, limit=limit)
+
+
+@router.post(
+    "/connections/{connection_id}/confirm-deletions",
+    summary="Release a connection paused by the mass-delete guard",
+    description="Allows the deletions the paused pass reported; the next pass carries them out.",
+    response_model=ConnectionPublic,
+)
+async def confirm_deletions(
+    session: SessionDep, actor: CurrentActor, connection_id: uuid.UUID
+) -> object:
+    return await svc.confirm_deletions(session, actor, connection_id)
+
+
+@router.get("/conflicts", summary="Open conflicts", response_model=list[ConflictPublic])
+async def list_conflicts(
+    session: SessionDep,
+    actor: CurrentActor,
+    include_restored: Annotated[bool, Query(description="Also restored ones.")] = False,
+) -> object:
+    return await svc.list_conflicts(session, actor, include_restored=include_restored)
+
+
+@router.post(
+    "/conflicts/{conflict_id}/restore",
+    summary="Bring the losing version of a conflict back",
+    response_model=ConflictPublic,
+)
+async def restore_conflict(
+    session: SessionDep, actor: CurrentActor, conflict_id: uuid.UUID
+) -> object:
+    return await svc.restore_conflict(session, actor, conflict_id)

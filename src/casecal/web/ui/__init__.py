@@ -1,0 +1,19 @@
+"""The server-rendered UI (sign-in, Setup > Subscriptions > Calendar Sync, the calendar page)
+and the OAuth callbacks, gathered into one ``ui_router``."""
+
+from importlib import import_module
+from importlib.util import find_spec
+
+from fastapi import APIRouter
+
+from casecal.web.ui import auth_routes, calendar_routes, static_routes, sync_routes
+
+ui_router = APIRouter(include_in_schema=False)
+ui_router.include_router(auth_routes.router)
+ui_router.include_router(sync_routes.router)
+ui_router.include_router(calendar_routes.router)
+ui_router.include_router(static_routes.router)
+
+for _optional in ("casecal.web.ui.connect_routes", "casecal.web.ui.oauth_routes"):
+    if find_spec(_optional) is not None:  # the OAuth parts arrive in their own modules
+        ui_router.include_router(import_module(_optional).router)

@@ -1,0 +1,105 @@
+"""Loads one case manager's entries of all four kinds in a time range, as ``EntryView`` values
+in the firm's time zone: their own appointments (imported ones included) and the case entries
+that name them or, naming nobody, belong to a case they manage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casecal.services.access import Actor
+from casecal.store.tables import (
+    Appointment,
+    Case,
+    CaseAssignment,
+    CourtDate,
+    EntryKind,
+    Firm,
+    Interview,
+    StepReminder,
+)
+from casecal.web.ui.views import EntryView
+
+CaseEntry = CourtDate | Interview | StepReminder
+
+
+async def firm_zone(session: AsyncSession, actor: Actor) -> ZoneInfo:
+    firm = await session.get(Firm, actor.firm_id)
+    return ZoneInfo(firm.time_zone if firm is not None else "UTC")
+
+
+def _appointment_view(row: Appointment, zone: ZoneInfo) -> EntryView:
+    imported = row.origin == "remote"
+    if row.all_day and row.start_date is not None:
+        return EntryView(row.id, EntryKind.APPOINTMENT, row.title, row.start_date, None, None,
+                         row.location, imported)  # fmt: skip
+    start = (row.start_at or row.starts_at).astimezone(zone)
+    end = row.end_at.astimezone(zone) if row.end_at is not None else None
+    detail = row.location + (" · repeats" if row.rrule else "")
+    return EntryView(row.id, EntryKind.APPOINTMENT, row.title, start.date(), start, end,
+                     detail.strip(" ·"), imported)  # fmt: skip
+
+
+def _case_view(row: CaseEntry, number: str, zone: ZoneInfo) -> EntryView:
+    if isinstance(row, StepReminder):
+        day = row.reminder_date or row.due_date
+        detail = f"Case {number} · due {row.due_date.isoformat()}"
+        return EntryView(row.id, EntryKind.STEP_REMINDER, row.step_name, day, None, None, detail)
+    start = row.start_at.astimezone(zone)
+    end = start + timedelta(minutes=row.duration_minutes)
+    if isinstance(row, CourtDate):
+        place = row.court_name or row.court_address
+        return EntryView(row.id, EntryKind.COURT_DATE, row.hearing_type, start.date(), start, end,
+                         f"Case {number}" + (f" · {place}" if place else ""))  # fmt: skip
+    place = row.office_name or row.office_address
+    return EntryView(row.id, EntryKind.INTERVIEW, row.interview_type, start.date(), start, end,
+                     f"Case {number}" + (f" · {place}" if place else ""))  # fmt: skip
+
+
+async def entries_between(
+    session: AsyncSession, actor: Actor, first_day: date, days: int
+) -> list[EntryView]:
+    """The actor's entries overlapping ``days`` days from ``first_day`` (firm-local days)."""
+    zone = await firm_zone(session, actor)
+    start = datetime.combine(first_day, time(), zone)
+    end = datetime.combine(first_day + timedelta(days=days), time(), zone)
+    views: list[EntryView] = []
+    appointments = await session.scalars(
+        select(Appointment).where(
+            Appointment.firm_id == actor.firm_id,
+            Appointment.owner_id == actor.user_id,
+            Appointment.deleted_at.is_(None),
+            Appointment.starts_at < end,
+            or_(Appointment.ends_at.is_(None), Appointment.ends_at > start),
+        )
+    )
+    views += [_appointment_view(row, zone) for row in appointments]
+    managed = select(CaseAssignment.case_id).where(CaseAssignment.user_id == actor.user_id)
+    for model in (CourtDate, Interview, StepReminder):
+        rows = await session.execute(
+            select(model, Case.number)
+            .join(Case, Case.id == model.case_id)
+            .where(
+                model.firm_id == actor.firm_id,
+                model.deleted_at.is_(None),
+                model.starts_at < end,
+                or_(model.ends_at.is_(None), model.ends_at > start),
+                or_(
+                    model.assigned_user_id == actor.user_id,
+                    and_(model.assigned_user_id.is_(None), model.case_id.in_(managed)),
+                ),
+            )
+        )
+        views += [_case_view(cast(CaseEntry, row), str(num), zone) for row, num in rows.all()]
+    return views
+
+
+def parse_day(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default

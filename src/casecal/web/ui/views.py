@@ -1,0 +1,160 @@
+"""What the pages show, computed from rows without I/O: a connection's state with the action
+that fixes it, a run's counts in one line, and calendar entries laid out as a week and an agenda."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from casecal.store.tables import ConnectionStatus, EntryKind, ProviderName
+
+PROVIDER_LABELS = {ProviderName.MICROSOFT: "Microsoft 365 / Exchange",
+                   ProviderName.GOOGLE: "Google Calendar"}  # fmt: skip
+
+KIND_LABELS = {
+    EntryKind.APPOINTMENT: "Appointment",
+    EntryKind.COURT_DATE: "Court date",
+    EntryKind.INTERVIEW: "Interview",
+    EntryKind.STEP_REMINDER: "Step reminder",
+}
+
+
+@dataclass(frozen=True)
+class StateView:
+    """A connection's state as the status panel shows it."""
+
+    key: str
+    label: str
+    tone: str
+    """``ok``, ``busy``, ``warn`` or ``bad`` (a CSS class)."""
+    explanation: str
+    actions: tuple[str, ...]
+    """Among ``choose``, ``sync``, ``modify``, ``confirm``, ``disconnect``."""
+
+
+def state_view(status: ConnectionStatus, *, syncing: bool = False, reason: str = "") -> StateView:
+    if status is ConnectionStatus.ACTIVE and syncing:
+        return StateView("syncing", "Syncing", "busy", "A sync pass is running now.",
+                         ("modify", "disconnect"))  # fmt: skip
+    views = {
+        ConnectionStatus.ACTIVE: StateView(
+            "active", "Active", "ok", "Changes flow both ways.", ("sync", "modify", "disconnect")
+        ),
+        ConnectionStatus.PENDING: StateView(
+            "pending", "Choose a calendar", "warn",
+            "The account is authorised; pick the calendar CaseCal writes to.",
+            ("choose", "disconnect"),
+        ),
+        ConnectionStatus.NEEDS_REAUTH: StateView(
+            "needs_reauth", "Needs re-authorisation", "bad",
+            "The provider no longer accepts CaseCal's access. Sign in again with Modify; "
+            "syncing resumes where it stopped.",
+            ("modify", "disconnect"),
+        ),
+        ConnectionStatus.AWAITING_CONSENT: StateView(
+            "awaiting_consent", "Awaiting admin consent", "warn",
+            "Your organisation requires an administrator to approve CaseCal. Once they have, "
+            "finish with Modify.",
+            ("modify", "disconnect"),
+        ),
+        ConnectionStatus.PAUSED_DELETIONS: StateView(
+            "paused_deletions", "Paused by the deletion guard", "bad",
+            "Many events disappeared at once, so sync stopped before deleting anything. "
+            "Confirm the deletions if they were intended.",
+            ("confirm", "disconnect"),
+        ),
+        ConnectionStatus.DISCONNECTED: StateView(
+            "disconnected", "Disconnected", "muted", "Nothing is synced.", ()
+        ),
+    }  # fmt: skip
+    view = views[status]
+    if reason and status is ConnectionStatus.AWAITING_CONSENT:  # the consent flow's own words
+        return StateView(view.key, view.label, view.tone, reason, view.actions)
+    if reason and status is not ConnectionStatus.ACTIVE:
+        return StateView(view.key, view.label, view.tone, f"{view.explanation} ({reason})",
+                         view.actions)  # fmt: skip
+    return view
+
+
+def _total(node: Any) -> int:
+    if isinstance(node, bool):
+        return 0
+    if isinstance(node, int):
+        return node
+    if isinstance(node, Mapping):
+        return sum(_total(v) for k, v in node.items() if k != "guard")
+    return 0
+
+
+def counts_line(counts: Mapping[str, Any]) -> str:
+    """``{"in": {...}, "out": {...}}`` as ``"3 in, 2 out"`` (nested counts summed)."""
+    parts = [f"{_total(counts.get(side, {}))} {side}" for side in ("in", "out")]
+    conflicts = _total(counts.get("conflicts", 0))
+    if conflicts:
+        parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One calendar entry in the case manager's local time."""
+
+    id: uuid.UUID
+    kind: EntryKind
+    title: str
+    day: date
+    start: datetime | None
+    """``None`` for all-day entries."""
+    end: datetime | None
+    detail: str = ""
+    imported: bool = False
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def time_label(self) -> str:
+        if self.start is None:
+            return "All day"
+        end = f"-{self.end:%H:%M}" if self.end is not None else ""
+        return f"{self.start:%H:%M}{end}"
+
+
+@dataclass
+class Day:
+    day: date
+    entries: list[EntryView] = field(default_factory=list)
+
+    @property
+    def is_weekend(self) -> bool:
+        return self.day.weekday() >= 5
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def sort_key(entry: EntryView) -> tuple[date, int, datetime | None, str]:
+    return (entry.day, 0 if entry.start is None else 1, entry.start, entry.title)
+
+
+def lay_out_week(monday: date, entries: Iterable[EntryView]) -> list[Day]:
+    """Seven days from ``monday``, each with its entries (all-day first, then by time)."""
+    days = [Day(monday + timedelta(days=i)) for i in range(7)]
+    for entry in sorted(entries, key=sort_key):
+        offset = (entry.day - monday).days
+        if 0 <= offset < 7:
+            days[offset].entries.append(entry)
+    return days
+
+
+def agenda(entries: Iterable[EntryView]) -> list[Day]:
+    """Days that have entries, in order, each with its entries."""
+    grouped: dict[date, Day] = {}
+    for entry in sorted(entries, key=sort_key):
+        grouped.setdefault(entry.day, Day(entry.day)).entries.append(entry)
+    return list(grouped.values())

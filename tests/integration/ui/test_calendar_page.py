@@ -1,0 +1,127 @@
+"""The calendar page: the week grid and the agenda list the signed-in case manager's entries
+of all four kinds, imported appointments marked, and nobody else's."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tests.integration.ui.conftest import UiFirm, signed_in_page
+
+from casecal.services.appointments import create_appointment
+from casecal.services.case_entries import create_case_entry
+from casecal.store.tables import Appointment, CourtDate, Interview, Role, StepReminder
+
+
+async def _seed(sessionmaker: async_sessionmaker[AsyncSession], firm: UiFirm) -> None:
+    admin = firm.actor(firm.admin, Role.FIRM_ADMIN)
+    cm1 = firm.actor(firm.cm1, Role.CASE_MANAGER)
+    cm2 = firm.actor(firm.cm2, Role.CASE_MANAGER)
+    async with sessionmaker() as session:
+        await create_appointment(
+            session,
+            cm1,
+            {
+                "title": "Client meeting",
+                "start_at": datetime(2026, 3, 10, 14, tzinfo=UTC),
+                "end_at": datetime(2026, 3, 10, 15, tzinfo=UTC),
+                "location": "Office 2",
+            },
+        )
+        imported = await create_appointment(
+            session,
+            cm1,
+            {
+                "title": "Dentist",
+                "start_at": datetime(2026, 3, 12, 16, tzinfo=UTC),
+                "end_at": datetime(2026, 3, 12, 17, tzinfo=UTC),
+            },
+        )
+        imported_id = imported.id
+        await create_case_entry(
+            session,
+            admin,
+            CourtDate,
+            {
+                "case_id": firm.case_id,
+                "hearing_type": "Master calendar hearing",
+                "start_at": datetime(2026, 3, 11, 9, 0),
+                "court_name": "Immigration Court",
+            },
+        )
+        await create_case_entry(
+            session,
+            admin,
+            Interview,
+            {
+                "case_id": firm.case_id,
+                "interview_type": "Asylum interview",
+                "assigned_user_id": firm.cm1.id,
+                "start_at": datetime(2026, 3, 13, 10, 0),
+            },
+        )
+        await create_case_entry(
+            session,
+            admin,
+            StepReminder,
+            {"case_id": firm.case_id, "step_name": "File I-130", "due_date": date(2026, 3, 14)},
+        )
+        await create_appointment(
+            session,
+            cm2,
+            {
+                "title": "Someone else's lunch",
+                "start_at": datetime(2026, 3, 10, 12, tzinfo=UTC),
+                "end_at": datetime(2026, 3, 10, 13, tzinfo=UTC),
+            },
+        )
+        await create_appointment(
+            session,
+            cm1,
+            {
+                "title": "Soon call",
+                "start_at": datetime.now(UTC) + timedelta(days=2),
+                "end_at": datetime.now(UTC) + timedelta(days=2, hours=1),
+            },
+        )
+        row = await session.get(Appointment, imported_id)
+        assert row is not None
+        row.origin = "remote"  # as the sync engine marks an appointment made in Outlook/Google
+        await session.commit()  # fmt: skip
+
+
+async def test_week_view_lists_all_four_kinds_of_my_entries(
+    client: httpx.AsyncClient, ui_firm: UiFirm, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _seed(sessionmaker, ui_firm)
+    page = await signed_in_page(client, ui_firm.cm1.email, "/calendar?week=2026-03-11")
+    html = page.text
+    assert "Week of March 9, 2026" in html
+    for title in ("Client meeting", "Dentist", "Master calendar hearing", "Asylum interview",
+                  "File I-130"):  # fmt: skip
+        assert title in html
+    for kind in ("Appointment", "Court date", "Interview", "Step reminder"):
+        assert f'<span class="badge">{kind}</span>' in html
+    dentist = html.split("Dentist")[0].rsplit("<li", 1)[1]
+    assert "Imported" in dentist
+    assert "Imported" not in html.split("Client meeting")[0].rsplit("<li", 1)[1]
+    assert "Someone else" not in html
+    assert "10:00-11:00" in html  # 14:00 UTC in New York (the firm's zone), an hour long
+    tuesday = html.split("Tue 10 Mar")[1].split("</li>\n    \n    <li", 1)[0]
+    assert "Client meeting" in tuesday
+    assert "Master calendar hearing" not in tuesday
+
+
+async def test_agenda_lists_the_coming_days_and_others_see_their_own(
+    client: httpx.AsyncClient, ui_firm: UiFirm, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _seed(sessionmaker, ui_firm)
+    page = await signed_in_page(client, ui_firm.cm1.email, "/calendar")
+    agenda = page.text.split('id="agenda-title"')[1]
+    assert "Soon call" in agenda
+    assert "Client meeting" not in agenda  # months ago, outside the next 30 days
+    client.cookies.clear()
+    other = await signed_in_page(client, ui_firm.cm2.email, "/calendar?week=2026-03-09")
+    assert "Someone else&#39;s lunch" in other.text
+    assert "Master calendar hearing" not in other.text  # cm2 does not manage the case

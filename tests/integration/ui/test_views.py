@@ -1,0 +1,88 @@
+"""The pure logic behind the pages: each connection state offers the action that fixes it,
+run counts read as one line, entries fall on the right day, the login limiter's window slides."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import pytest
+
+from casecal.store.tables import ConnectionStatus, EntryKind
+from casecal.web.ui.session import LoginLimiter
+from casecal.web.ui.views import EntryView, agenda, counts_line, lay_out_week, state_view
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (ConnectionStatus.ACTIVE, "sync"),
+        (ConnectionStatus.PENDING, "choose"),
+        (ConnectionStatus.NEEDS_REAUTH, "modify"),
+        (ConnectionStatus.AWAITING_CONSENT, "modify"),
+        (ConnectionStatus.PAUSED_DELETIONS, "confirm"),
+    ],
+)
+def test_every_state_offers_its_fix_first(status: ConnectionStatus, action: str) -> None:
+    view = state_view(status)
+    assert view.actions[0] == action
+    assert view.label
+    assert "sync" not in view.actions or status is ConnectionStatus.ACTIVE
+
+
+def test_a_running_pass_shows_as_syncing_without_sync_now() -> None:
+    view = state_view(ConnectionStatus.ACTIVE, syncing=True)
+    assert view.label == "Syncing"
+    assert "sync" not in view.actions
+
+
+def test_reason_is_shown_for_troubled_states_only() -> None:
+    troubled = state_view(ConnectionStatus.NEEDS_REAUTH, reason="token revoked")
+    assert "(token revoked)" in troubled.explanation
+    assert "revoked" not in state_view(ConnectionStatus.ACTIVE, reason="revoked").explanation
+    ready = "Your IT admin approved CaseCal: finish with Modify."
+    assert state_view(ConnectionStatus.AWAITING_CONSENT, reason=ready).explanation == ready
+
+
+def test_counts_line_sums_nested_counts_and_skips_the_guard() -> None:
+    counts = {
+        "in": {"appointment": {"create": 2, "update": 1}},
+        "out": {"court_date": {"create": 3}, "guard": {"deletions": 40}},
+        "conflicts": 1,
+    }
+    assert counts_line(counts) == "3 in, 3 out, 1 conflict"
+    assert counts_line({}) == "0 in, 0 out"
+
+
+def _entry(day: date, title: str, hour: int | None) -> EntryView:
+    start = datetime(day.year, day.month, day.day, hour) if hour is not None else None
+    return EntryView(uuid.uuid4(), EntryKind.APPOINTMENT, title, day, start, None)
+
+
+def test_week_layout_orders_all_day_first_and_drops_other_weeks() -> None:
+    monday = date(2026, 3, 9)
+    tuesday = date(2026, 3, 10)
+    entries = [
+        _entry(tuesday, "late", 15),
+        _entry(tuesday, "all day", None),
+        _entry(tuesday, "early", 8),
+        _entry(date(2026, 3, 16), "next week", 9),
+    ]
+    days = lay_out_week(monday, entries)
+    assert days[0].day == monday
+    assert len(days) == 7
+    assert [e.title for e in days[1].entries] == ["all day", "early", "late"]
+    assert sum(len(d.entries) for d in days) == 3
+    assert days[5].is_weekend
+    assert [d.day for d in agenda(entries)] == [tuesday, date(2026, 3, 16)]
+
+
+def test_limiter_counts_failures_in_a_sliding_window() -> None:
+    limiter = LoginLimiter(limit=2, window_seconds=60)
+    limiter.failed(["email:a", "ip:1"], now=0)
+    assert not limiter.blocked(["email:a", "ip:1"], now=1)
+    limiter.failed(["email:a", "ip:1"], now=10)
+    assert limiter.blocked(["email:a"], now=59)
+    assert limiter.blocked(["email:b", "ip:1"], now=59)  # the address is over the limit too
+    assert not limiter.blocked(["email:b", "ip:2"], now=59)
+    assert not limiter.blocked(["email:a", "ip:1"], now=71)  # both failures left the window
