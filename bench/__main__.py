@@ -15,6 +15,7 @@ from bench.runner import SCENARIOS, Job, run_all
 from bench.scenarios.latency import has_receiver
 
 PROVIDERS = ("google", "microsoft")
+DEFAULT_SCENARIOS = "lifecycle,import,throttled,fleet"
 
 
 def _sizes(text: str) -> list[int]:
@@ -31,8 +32,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--throttled-size", type=int, help="entries pushed under the Graph budget")
     p.add_argument("--per-window", type=int, help="Graph budget: requests per window")
     p.add_argument("--window-seconds", type=float, help="Graph budget: window length")
+    p.add_argument("--fleet-connections", type=int, help="fleet: connections (the issue: 1000)")
+    p.add_argument("--fleet-events", type=int, help="fleet: linked events per connection")
+    p.add_argument("--fleet-rate", type=float, help="fleet: changes per second")
+    p.add_argument("--fleet-seconds", type=float, help="fleet: length of the change stream")
+    p.add_argument("--fleet-runs", type=int, help="fleet: runs (default: --runs, at most 1)")
     p.add_argument("--providers", default=",".join(PROVIDERS), help="google,microsoft")
-    p.add_argument("--scenarios", default="lifecycle,import,throttled", help=",".join(SCENARIOS))
+    p.add_argument("--scenarios", default=DEFAULT_SCENARIOS, help=",".join(SCENARIOS))
     p.add_argument("--in-process", action="store_true", help="no fresh process per sample")
     p.add_argument("--out", type=Path, default=RESULTS, help="directory of the JSON results")
     args = p.parse_args(argv)
@@ -45,6 +51,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "throttled_size": 40 if quick else 250,
         "per_window": 20 if quick else 100,
         "window_seconds": 2.0 if quick else 5.0,
+        "fleet_connections": 10 if quick else 100,
+        "fleet_events": 20 if quick else 100,
+        "fleet_rate": 10.0 if quick else 20.0,
+        "fleet_seconds": 5.0 if quick else 30.0,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -66,10 +76,23 @@ def jobs_of(args: argparse.Namespace) -> list[Job]:
             jobs.append(Job("latency", provider, args.latency_changes))
         if "webhook" in wanted and has_receiver():
             jobs.append(Job("webhook", provider, args.latency_changes))
+    if "fleet" in wanted:
+        jobs += [_fleet_job(args, provider) for provider in providers]
     if "throttled" in wanted and "microsoft" in providers:
         options = {"per_window": float(args.per_window), "window_seconds": args.window_seconds}
         jobs.append(Job("throttled", "microsoft", args.throttled_size, options))
     return jobs
+
+
+def _fleet_job(args: argparse.Namespace, provider: str) -> Job:
+    """One run unless ``--fleet-runs`` asks for more: seeding C x E events dominates."""
+    options = {
+        "events": float(args.fleet_events),
+        "rate": float(args.fleet_rate),
+        "seconds": float(args.fleet_seconds),
+        "runs": float(args.fleet_runs or min(args.runs, 1)),
+    }
+    return Job("fleet", provider, args.fleet_connections, options)
 
 
 def main(argv: list[str] | None = None) -> int:

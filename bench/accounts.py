@@ -89,12 +89,12 @@ class RemoteAccount:
         if self.provider_name == "google":
             tokens = self._tokens(http, f"{root}/token")
             return GoogleCalendarProvider(
-                http, tokens, api_base_url=root, page_size=page_size or 250
+                http, tokens, api_base_url=root, page_size=page_size or GOOGLE_MAX_PAGE
             )
         tokens = self._tokens(http, f"{root}/{self.tenant}/oauth2/v2.0/token")
         provider = MicrosoftGraphProvider(
-            http, tokens, graph_base_url=root, tenant_id=self.tenant,
-            page_size=page_size or 100, fetch_tags=fetch_tags,
+            http, tokens, graph_base_url=root, tenant_id=self.tenant, fetch_tags=fetch_tags,
+            page_size=page_size or GRAPH_MAX_PAGE,
         )  # fmt: skip
         if not self.calendar_id:
             calendars = await provider.list_calendars()

@@ -3,6 +3,7 @@ bench/README.md). Pure arithmetic on the provider limits the design documents.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import ceil
 
 BATCH = {"google": 50, "microsoft": 20}
@@ -56,3 +57,11 @@ def remote_change(provider: str) -> int:
     """One remote edit, announced by push: the change-feed request; Graph also reads the tag
     of the changed event (delta never carries it)."""
     return 1 if provider == "google" else 2
+
+
+def fleet(provider: str, host_writes: Sequence[int]) -> int:
+    """A stream of changes over many connections, grouped by the pass that carried them
+    (``host_writes`` holds each group's number of host-edited events): each group costs one
+    change-feed read and its host writes in batches. Remote edits of linked events need no
+    tag read on Graph: the adapter reads tags only of ids the connection does not know."""
+    return sum(1 + writes(provider, n) for n in host_writes)

@@ -10,12 +10,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bench.report import Sample
-from bench.scenarios import imports, latency, lifecycle, throttled, webhook
+from bench.scenarios import fleet, imports, latency, lifecycle, throttled, webhook
 from casecal.logging import configure_logging
 
-SCENARIOS = ("lifecycle", "import", "latency", "webhook", "throttled")
+SCENARIOS = ("lifecycle", "import", "latency", "webhook", "throttled", "fleet")
 """``latency`` and ``webhook`` on their own use a small calendar; ``lifecycle`` measures both
-latencies too, on its N-entry connection, when ``--latency-changes`` is above 0."""
+latencies too, on its N-entry connection, when ``--latency-changes`` is above 0. ``fleet``'s
+size is its number of connections."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,13 @@ def run_job(job: Job, base: str) -> list[Sample]:
                 window_seconds=float(job.options["window_seconds"]),
             )
         )  # fmt: skip
+    if job.scenario == "fleet":
+        return asyncio.run(
+            fleet.run(
+                base, job.provider, job.size, events=int(job.options["events"]),
+                rate=job.options["rate"], seconds=job.options["seconds"],
+            )
+        )  # fmt: skip
     raise ValueError(f"unknown scenario {job.scenario!r}")
 
 
@@ -63,8 +71,9 @@ def run_all(
 ) -> list[Sample]:
     samples: list[Sample] = []
     for job in jobs:
-        for attempt in range(1, runs + 1):
-            told(f"{job.scenario} {job.provider} {job.size} run {attempt}/{runs}")
+        job_runs = int(job.options.get("runs", runs))
+        for attempt in range(1, job_runs + 1):
+            told(f"{job.scenario} {job.provider} {job.size} run {attempt}/{job_runs}")
             if not isolate:
                 samples += run_job(job, base)
                 continue

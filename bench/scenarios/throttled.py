@@ -11,6 +11,8 @@ from bench import minimums
 from bench.report import Sample
 from bench.scenarios.common import setup
 from bench.workload import host_specs
+from casecal.providers.budget import WindowBudget
+from casecal.providers.msgraph import MicrosoftGraphProvider
 
 
 def budget_share(accepted: int, per_window: int, window_s: float, wall_s: float) -> float:
@@ -30,6 +32,10 @@ async def run(
     async with setup(base, provider) as s:
         await s.host.add(host_specs(size, now=datetime.now(UTC)))
         await s.account.throttle(concurrent=4, per_window=per_window, window_seconds=window_seconds)
+        if isinstance(s.provider, MicrosoftGraphProvider):
+            # CaseCal paces a mailbox to Graph's budget (settings graph_mailbox_requests /
+            # graph_mailbox_window_seconds); here that budget is the emulator's, scaled down.
+            s.provider.http.budgets = (WindowBudget(per_window, window_seconds),)
         sample, _ = await s.measure(
             s.host.sync, scenario="throttled push", size=size,
             minimum=minimums.push(provider, size), events=size,

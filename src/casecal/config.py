@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     """Public URL providers POST notifications to; empty means ``base_url``."""
     poll_minutes: int = 15
     """Polling fallback for connections without a healthy push channel."""
+    graph_mailbox_requests: int = 10_000
+    graph_mailbox_window_seconds: float = 600.0
+    """Graph's documented per-app, per-mailbox budget; requests are paced to stay inside it."""
+    firm_requests_per_minute: int = 6_000
+    """Requests one firm may send per minute (per process; 0 = no limit), so one firm cannot
+    use up the API quota every firm shares. A batch counts each of its parts."""
     embedded_scheduler: bool = True
     """Run the in-process scheduler in ``casecal serve`` (off when workers run separately)."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import structlog
 
+from casecal.providers.budget import WindowBudget
 from casecal.providers.errors import (
     AuthExpired,
     NotFound,
@@ -117,6 +118,7 @@ class HttpLayer:
         policy: RetryPolicy | None = None,
         max_concurrency: int = 4,
         semaphore: asyncio.Semaphore | None = None,
+        budgets: Sequence[WindowBudget] = (),
         headers: Mapping[str, str] | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
@@ -128,6 +130,8 @@ class HttpLayer:
         self.provider = provider
         self.policy = policy or RetryPolicy()
         self.semaphore = semaphore or asyncio.Semaphore(max_concurrency)
+        self.budgets = tuple(budgets)
+        """Request budgets every request draws on (the mailbox's, the firm's), in order."""
         self.headers = dict(headers or {})
         self.sleep = sleep
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
@@ -149,9 +153,11 @@ class HttpLayer:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        cost: int = 1,
     ) -> httpx.Response:
         """Send until success (2xx/304) or a final error. ``idempotent`` defaults to the
-        method's nature; pass True for a POST that carries an idempotency key."""
+        method's nature; pass True for a POST that carries an idempotency key. ``cost`` is
+        what the request takes from the budgets (a batch counts its parts)."""
         method = method.upper()
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         attempt, waited, refreshed = 0, 0.0, False
@@ -159,6 +165,8 @@ class HttpLayer:
             attempt += 1
             token = await self.tokens.access_token()
             merged = {**self.headers, **(headers or {}), "Authorization": f"Bearer {token}"}
+            for budget in self.budgets:
+                await budget.acquire(cost)
             try:
                 async with self.semaphore:
                     response = await self.client.request(

@@ -6,7 +6,7 @@ sync engine only ever sees the types below and the errors of ``casecal.providers
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -159,10 +159,17 @@ class Provider(Protocol):
     async def list_calendars(self, *, writable_only: bool = True) -> list[CalendarInfo]: ...
 
     def changes(
-        self, calendar_id: str, cursor: str | None, window: SyncWindow | None = None
+        self,
+        calendar_id: str,
+        cursor: str | None,
+        window: SyncWindow | None = None,
+        *,
+        known: Container[str] = frozenset(),
     ) -> AsyncIterator[ChangePage]:
         """Stream the pages of one change round; ``cursor=None`` lists ``window`` in full.
-        Raises ``CursorExpired`` when the cursor is dead."""
+        ``known`` holds the ids of events the caller has already linked: a provider that
+        needs an extra read to return an event's tag may skip it for those (their events
+        then come with ``tag=None``). Raises ``CursorExpired`` when the cursor is dead."""
         ...
 
     async def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Container, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -32,6 +32,7 @@ from casecal.providers.base import (
     WriteOp,
     WriteResult,
 )
+from casecal.providers.budget import WindowBudget
 from casecal.providers.errors import (
     Gone,
     NotFound,
@@ -59,12 +60,13 @@ class GoogleCalendarProvider:
         *,
         api_base_url: str = "https://www.googleapis.com",
         userinfo_url: str | None = None,
-        page_size: int = 250,
+        page_size: int = 2500,
         single_events: bool = False,
         policy: RetryPolicy | None = None,
         sleep: Sleep | None = None,
         max_concurrency: int = CAPABILITIES.max_concurrency,
         semaphore: asyncio.Semaphore | None = None,
+        budgets: Sequence[WindowBudget] = (),
     ) -> None:
         base = api_base_url.rstrip("/")
         self._api = f"{base}/calendar/v3"
@@ -83,6 +85,7 @@ class GoogleCalendarProvider:
             policy=policy,
             max_concurrency=max_concurrency,
             semaphore=semaphore,
+            budgets=budgets,
             **extra,
         )
 
@@ -122,11 +125,17 @@ class GoogleCalendarProvider:
 
     # -- reading ---------------------------------------------------------------------------
     async def changes(
-        self, calendar_id: str, cursor: str | None, window: SyncWindow | None = None
+        self,
+        calendar_id: str,
+        cursor: str | None,
+        window: SyncWindow | None = None,
+        *,
+        known: Container[str] = frozenset(),
     ) -> AsyncIterator[ChangePage]:
         """One round of ``events.list``. The same parameters go on full and incremental
         rounds (only the window / syncToken differ); 410 ``fullSyncRequired`` raises
-        ``CursorExpired``. Pages are yielded as they arrive."""
+        ``CursorExpired``. Pages are yielded as they arrive. Tags come inline (private
+        extended properties), so ``known`` saves nothing here."""
         params: dict[str, Any] = {
             "maxResults": self._page_size,
             "singleEvents": self._single_events,
@@ -256,6 +265,7 @@ class GoogleCalendarProvider:
             content=content,
             headers={"Content-Type": f"multipart/mixed; boundary={boundary}"},
             idempotent=all(not isinstance(op, UpdateOp) for op in ops),
+            cost=len(ops),  # each part of a batch counts against the quota
         )
         answers = decode_batch(response.headers.get("content-type", ""), response.content, len(ops))
         zone = await self._zone(calendar_id)

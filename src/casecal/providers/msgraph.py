@@ -5,7 +5,7 @@ subscriptions. Every request asks for immutable ids and UTC times."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Container, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -31,6 +31,7 @@ from casecal.providers.base import (
     WriteOp,
     WriteResult,
 )
+from casecal.providers.budget import WindowBudget
 from casecal.providers.errors import NotFound, PermanentError, ProviderError, Transient
 from casecal.providers.tokens import TokenSource
 
@@ -52,12 +53,13 @@ class MicrosoftGraphProvider:
         graph_base_url: str = "https://graph.microsoft.com",
         delta_version: str = "beta",
         tenant_id: str | None = None,
-        page_size: int = 100,
+        page_size: int = 1000,
         fetch_tags: bool = True,
         policy: RetryPolicy | None = None,
         sleep: Sleep | None = None,
         max_concurrency: int = CAPABILITIES.max_concurrency,
         semaphore: asyncio.Semaphore | None = None,
+        budgets: Sequence[WindowBudget] = (),
     ) -> None:
         base = graph_base_url.rstrip("/")
         self._api = f"{base}/v1.0"
@@ -74,6 +76,7 @@ class MicrosoftGraphProvider:
             policy=policy,
             max_concurrency=max_concurrency,
             semaphore=semaphore,
+            budgets=budgets,
             headers={"Prefer": PREFER},
             **extra,
         )
@@ -110,11 +113,19 @@ class MicrosoftGraphProvider:
 
     # -- reading ---------------------------------------------------------------------------
     async def changes(
-        self, calendar_id: str, cursor: str | None, window: SyncWindow | None = None
+        self,
+        calendar_id: str,
+        cursor: str | None,
+        window: SyncWindow | None = None,
+        *,
+        known: Container[str] = frozenset(),
     ) -> AsyncIterator[ChangePage]:
         """One calendarView delta round. The window goes on the first request only; after
-        that the returned ``nextLink`` / ``deltaLink`` are called as they are. The tag, which
-        delta cannot expand, is read per event with a separate GET (``fetch_tags``)."""
+        that the returned ``nextLink`` / ``deltaLink`` are called as they are. Delta cannot
+        expand the tag, so the tags of events the caller does not already know (``known``:
+        its linked ids, which include the echoes of its own writes) are read separately
+        (``fetch_tags``): one GET each when there are a few, one listing of the calendar's
+        tags when there are many."""
         params: dict[str, Any] | None = None
         url = cursor
         if url is None:
@@ -123,13 +134,14 @@ class MicrosoftGraphProvider:
             url = f"{self._delta_api}/me/calendars/{_q(calendar_id)}/calendarView/delta"
             params = {"startDateTime": _iso(window.start), "endDateTime": _iso(window.end)}
         prefer = {"Prefer": f"{PREFER}, odata.maxpagesize={self._page_size}"}
+        listing: dict[str, Tag | None] = {}
         while True:
             page = await self.http.json("GET", url, params=params, headers=prefer)
             params = None
             items = page.get("value", [])
             removed = [str(i["id"]) for i in items if "@removed" in i]
             live = [i for i in items if "@removed" not in i]
-            tags = await self._tags(live) if self._fetch_tags else {}
+            tags = await self._tags(calendar_id, live, known, listing) if self._fetch_tags else {}
             events = [codec.remote(i, tags.get(_tag_owner(i))) for i in live]
             next_link = page.get("@odata.nextLink")
             if next_link:
@@ -140,9 +152,21 @@ class MicrosoftGraphProvider:
             yield ChangePage(events, removed, final, full=cursor is None)
             return
 
-    async def _tags(self, items: list[dict[str, Any]]) -> dict[str, Tag | None]:
-        """Tags of the events (or their series masters), one expanded GET each."""
-        owners = sorted({_tag_owner(i) for i in items})
+    async def _tags(
+        self,
+        calendar_id: str,
+        items: list[dict[str, Any]],
+        known: Container[str],
+        listing: dict[str, Tag | None],
+    ) -> dict[str, Tag | None]:
+        """Tags of the events (or their series masters) the caller does not know: one
+        expanded GET each for a few, else one tag listing of the calendar (pages of 1,000),
+        made once per round and kept in ``listing`` for the round's later pages."""
+        owners = sorted(o for o in _owners(items) if o not in known)
+        if len(owners) > TAG_LISTING_FROM or (listing and set(owners) <= listing.keys()):
+            if not listing:
+                listing.update(await self._all_tags(calendar_id))
+            return {owner: listing.get(owner) for owner in owners}
 
         async def one(event_id: str) -> Tag | None:
             try:
@@ -152,6 +176,23 @@ class MicrosoftGraphProvider:
 
         found = await asyncio.gather(*(one(o) for o in owners))
         return dict(zip(owners, found, strict=True))
+
+    async def _all_tags(self, calendar_id: str) -> dict[str, Tag | None]:
+        """Every single event's and series master's tag, from the calendar's event list with
+        the tag expanded and nothing else selected."""
+        found: dict[str, Tag | None] = {}
+        url: str | None = self._events(calendar_id)
+        params: dict[str, Any] | None = {
+            "$select": "id", "$expand": codec.EXPAND_TAG, "$top": TAG_PAGE,
+        }  # fmt: skip
+        while url is not None:
+            page = await self.http.json("GET", url, params=params)
+            params = None
+            for item in page.get("value", []):
+                found[str(item["id"])] = codec.tag_of(item)
+            next_link = page.get("@odata.nextLink")
+            url = str(next_link) if next_link else None
+        return found
 
     async def _read(self, event_id: str) -> RemoteEvent:
         item = await self.http.json(
@@ -219,6 +260,7 @@ class MicrosoftGraphProvider:
             f"{self._api}/$batch",
             json={"requests": requests},
             idempotent=all(isinstance(op, CreateOp) for op in ops),
+            cost=len(ops),  # Graph counts each part against the mailbox's budget
         )
         answers = {str(r.get("id")): r for r in body.get("responses", [])}
         out: list[Outcome] = []
@@ -273,6 +315,17 @@ class MicrosoftGraphProvider:
 
     def _event(self, event_id: str) -> str:
         return f"{self._api}/me/events/{_q(event_id)}"
+
+
+TAG_LISTING_FROM = 40
+"""More unknown events than this in one delta page: list the calendar's tags instead."""
+
+TAG_PAGE = 1000
+"""Graph's ``$top`` ceiling for event lists."""
+
+
+def _owners(items: list[dict[str, Any]]) -> set[str]:
+    return {_tag_owner(i) for i in items}
 
 
 def _tag_owner(item: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from casecal.auth.encryption import TokenCipher
 from casecal.config import Settings
 from casecal.providers.base import Provider
+from casecal.providers.budget import Budgets, WindowBudget
 from casecal.providers.errors import AuthExpired
 from casecal.providers.google import GoogleCalendarProvider
 from casecal.providers.msgraph import MicrosoftGraphProvider
@@ -39,6 +40,22 @@ class ConnectionProviders:
         self.sessionmaker = sessionmaker
         self.client = client
         self.cipher = cipher or TokenCipher.from_settings(settings)
+        self.mailboxes = Budgets(
+            settings.graph_mailbox_requests, settings.graph_mailbox_window_seconds
+        )
+        self.firms = (
+            Budgets(settings.firm_requests_per_minute, 60.0)
+            if settings.firm_requests_per_minute > 0
+            else None
+        )
+
+    def budgets(self, connection: Connection) -> list[WindowBudget]:
+        """What a connection's requests draw on: its firm's budget, and on Graph its mailbox's
+        (kept across passes, so a pass starts where the last one left the window)."""
+        found = [self.firms.of(str(connection.firm_id))] if self.firms is not None else []
+        if connection.provider is ProviderName.MICROSOFT:
+            found.append(self.mailboxes.of(connection.account_subject or str(connection.id)))
+        return found
 
     async def __call__(self, connection: Connection) -> Provider:
         if connection.refresh_token_enc is None:
@@ -85,11 +102,15 @@ class ConnectionProviders:
         )
         if google:
             return GoogleCalendarProvider(
-                self.client, source, api_base_url=self.settings.google_api_base_url
+                self.client,
+                source,
+                api_base_url=self.settings.google_api_base_url,
+                budgets=self.budgets(connection),
             )
         return MicrosoftGraphProvider(
             self.client,
             source,
             graph_base_url=self.settings.microsoft_graph_base_url,
             tenant_id=connection.tenant_id,
+            budgets=self.budgets(connection),
         )

@@ -316,8 +316,15 @@ class _Pass:
         seen: set[str] = set()
         final: str | None = None
         listed = 0
-        async for page in self.provider.changes(self.calendar_id, cursor, window if full else None):
-            for remote in page.events:
+        async with self.engine.sessionmaker() as session:
+            _, _, _, links = await self._context(session)
+            known = await links.remote_ids()
+        rounds = self.provider.changes(
+            self.calendar_id, cursor, window if full else None, known=known
+        )
+        async for page in rounds:
+            # Masters before their occurrences, so an occurrence finds its series linked.
+            for remote in sorted(page.events, key=lambda e: e.series_id is not None):
                 seen.add(remote.id)
                 listed += 1
                 await self._remote_item(remote)
@@ -358,6 +365,7 @@ class _Pass:
         if remote.series_id is not None:
             await self._occurrence(remote)
             return
+        self.masters_seen.add(remote.id)  # read now: its occurrences need not read it again
         await self._settle_remote(remote.id, remote)
 
     async def _settle_remote(self, remote_id: str, remote: pb.RemoteEvent | None) -> None:
@@ -414,8 +422,18 @@ class _Pass:
             if remote.cancelled:
                 stamp = remote.original_start.isoformat()
                 if stamp not in row.exdates:
+                    before = await view.item(row)
+                    in_step = (
+                        before is not None and before.side.fingerprint == link.host_fingerprint
+                    )
                     row.exdates = [*row.exdates, stamp]
                     self._count("in", "appointment", "occurrence_cancelled")
+                    after = await view.item(row)
+                    if in_step and after is not None:
+                        # The remote already holds this cancellation: the link's host side
+                        # moves with it, so the push does not send the series back. (Not when
+                        # the host had its own unsent change: that must still go out.)
+                        link.host_fingerprint = after.side.fingerprint
             else:
                 self._count("in", "appointment", "occurrence_override_skipped")
 
@@ -423,7 +441,7 @@ class _Pass:
 
     async def push(self, *, backfill: bool) -> None:
         async with self.engine.sessionmaker() as session:
-            connection, _, view, _ = await self._context(session)
+            connection, _, view, links = await self._context(session)
             pending = await session.execute(
                 select(OutboxRow.entry_kind, OutboxRow.entry_id)
                 .where(
@@ -433,20 +451,37 @@ class _Pass:
                 )
                 .order_by(OutboxRow.id)
             )
-            work = list(dict.fromkeys((k, e) for k, e in pending.all()))
+            queued = dict.fromkeys((k, e) for k, e in pending.all())
             if backfill and connection.backfill == Backfill.UPCOMING:
                 window = self._window(connection, view.firm_tz)
-                rows = await view.audience_rows(window.start)
-                work.extend((r.kind, r.id) for r in rows if (r.kind, r.id) not in work)
+                synced = await links.synced_versions()
+                for r in await view.audience_rows(window.start):
+                    # An entry whose live link is of its current version is on the remote
+                    # already (this pass's pull just linked it): nothing to plan.
+                    if synced.get((r.kind, r.id)) != r.version:
+                        queued.setdefault((r.kind, r.id))
+            work = list(queued)
+        chunk = max(1, self.provider.capabilities.max_batch_size)
+        writes: list[_Write] = []
         for done, (kind, entry_id) in enumerate(work, start=1):
-            await self._settle_host(kind, entry_id)
+            write = await self._settle_host(kind, entry_id, collect=True)
+            if write is not None:
+                writes.append(write)
+                if len(writes) >= chunk:
+                    await self._flush(writes)
+                    writes = []
             self.progress("push", done, len(work))
+        await self._flush(writes)
         async with self.engine.sessionmaker() as session:
             _, _, _, links = await self._context(session)
             await self._review(await links.live_count())
         await self._apply_deferred()
 
-    async def _settle_host(self, kind: EntryKind, entry_id: uuid.UUID) -> None:
+    async def _settle_host(
+        self, kind: EntryKind, entry_id: uuid.UUID, *, collect: bool = False
+    ) -> _Write | None:
+        """Plan one host entry and act on it. With ``collect``, a plain remote create or
+        update is not performed but returned, to go out in a batch with others."""
         async with self.engine.sessionmaker() as session:
             connection, policy, view, links = await self._context(session)
             link = await links.by_entry(kind, entry_id)
@@ -464,12 +499,64 @@ class _Pass:
             if action.op is Op.NOTHING:
                 await self._ack(session, connection, kind, entry_id, _version(row))
                 await session.commit()
-                return
+                return None
             if action.deletes:
                 link_id = link.id if link else None
                 self.deferred.append(_Deferred(action, None, remote_side, link_id, kind, entry_id))
-                return
+                return None
+            if collect and item is not None and _batchable(action):
+                target = link.remote_id if link is not None else None
+                if action.effect is Op.CREATE_REMOTE or target is None:
+                    op: pb.WriteOp = pb.CreateOp(item.event, _tag(item, connection))
+                else:
+                    op = pb.UpdateOp(target, item.event, _tag(item, connection), action.if_match)
+                return _Write(op, action, kind, entry_id, link.id if link else None,
+                              item.side.fingerprint, item.row.version)  # fmt: skip
             await self._perform(session, action, link, row, item, None, kind, entry_id)
+            return None
+
+    async def _flush(self, writes: list[_Write]) -> None:
+        """Send collected writes: one at a time when there are only a few, else through the
+        provider's batch endpoint. Each answer is then settled like a single write: links and
+        acknowledgements of the writes that landed are saved together, in one transaction,
+        and a write that failed goes back through the single path (re-planned, and its error
+        handled or raised there)."""
+        if not writes:
+            return
+        if len(writes) < BATCH_FROM:
+            for write in writes:
+                await self._settle_host(write.kind, write.entry_id)
+            return
+        ops = [write.op for write in writes]
+        results = await self.provider.write_batch(self.calendar_id, ops)
+        retry: list[_Write] = []
+        replan: list[pb.RemoteEvent] = []
+        async with self.engine.sessionmaker() as session:
+            connection, _, _, links = await self._context(session)
+            for write, result in zip(writes, results, strict=True):
+                if isinstance(result, ProviderError):
+                    retry.append(write)
+                    continue
+                if result.reused and _fingerprint(result) not in (None, write.fingerprint):
+                    assert result.remote is not None
+                    replan.append(result.remote)  # an earlier event of ours, other content
+                    continue
+                link = await session.get(Link, write.link_id) if write.link_id else None
+                links.save(
+                    link, kind=write.kind, entry_id=write.entry_id, remote_id=result.id,
+                    etag=result.etag, host_fingerprint=write.fingerprint,
+                    remote_fingerprint=_fingerprint(result) or write.fingerprint,
+                    host_version=write.version,
+                )  # fmt: skip
+                await self._ack(session, connection, write.kind, write.entry_id, write.version)
+                restore = write.action.op in (Op.RESTORE_OVERWRITE, Op.RESTORE_RECREATE)
+                verb = "create" if isinstance(write.op, pb.CreateOp) else "update"
+                self._count("out", write.kind, "restore" if restore else verb)
+            await session.commit()
+        for remote in replan:
+            await self._settle_remote(remote.id, remote)
+        for write in retry:
+            await self._settle_host(write.kind, write.entry_id)
 
     # --- the guard ----------------------------------------------------------------------
 
@@ -536,7 +623,7 @@ class _Pass:
         if effect in (Op.CREATE_REMOTE, Op.UPDATE_REMOTE):
             assert item is not None
             settled = await self._write_remote(
-                session, connection, links, link, item, effect, action
+                session, connection, links, link, item, remote, effect, action
             )
             if not settled:
                 return  # a 412: the pair was re-read and settled in its own transaction
@@ -583,24 +670,38 @@ class _Pass:
         links: LinkStore,
         link: Link | None,
         item: HostItem,
+        remote: pb.RemoteEvent | None,
         effect: Op,
         action: Action,
     ) -> bool:
-        """Write the host values out; False when a 412 sent the pair back to be re-planned."""
-        tag = Tag(entry_id=item.row.id, kind=item.row.kind, connection_id=connection.id)
+        """Write the host values out; False when the pair went back to be re-planned (a 412,
+        or a create that found an earlier event of ours holding other content)."""
+        tag = _tag(item, connection)
         restore = action.op in (Op.RESTORE_OVERWRITE, Op.RESTORE_RECREATE)
-        if effect is Op.CREATE_REMOTE or link is None or link.tombstoned_at is not None:
+        # An update targets the event the plan looked at: the linked one, or (no link yet) the
+        # tagged event the listing showed. Only a planned create ever creates.
+        target = link.remote_id if link is not None else (remote.id if remote else None)
+        if effect is Op.CREATE_REMOTE or target is None:
             result = await self.provider.create_event(self.calendar_id, item.event, tag)
+            if result.reused and _fingerprint(result) not in (None, item.side.fingerprint):
+                # The create is idempotent per (connection, entry), so it found the event an
+                # earlier create made, and that event holds other content (an edit since, or
+                # an older version of the entry). Recording it as synced would leave both
+                # sides apart for good: plan the pair again against what is there.
+                await session.rollback()
+                assert result.remote is not None
+                await self._settle_remote(result.id, result.remote)
+                return False
             self._count("out", item.row.kind, "restore" if restore else "create")
         else:
             try:
                 result = await self.provider.update_event(
-                    self.calendar_id, link.remote_id, item.event, tag, etag=action.if_match
+                    self.calendar_id, target, item.event, tag, etag=action.if_match
                 )
             except PreconditionFailed:
-                # Someone edited it since our read: re-read and let the next pass re-plan
-                # with the fresh version (never retry blindly with a stale etag).
-                fresh = await self.provider.get_event(self.calendar_id, link.remote_id)
+                # Someone edited it since our read: re-read and re-plan with the fresh version
+                # (never retry blindly with a stale etag).
+                fresh = await self.provider.get_event(self.calendar_id, target)
                 await session.rollback()
                 await self._settle_remote(fresh.id, fresh)
                 return False
@@ -672,6 +773,39 @@ class _Pass:
         if version is not None:
             query = query.where(OutboxRow.entry_version <= version)
         await session.execute(query.values(processed_at=utcnow()))
+
+
+BATCH_FROM = 3
+"""Collected writes go through the batch endpoint from this many on; fewer go one by one."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """A planned remote create or update held for a batch, with what its link save needs."""
+
+    op: pb.WriteOp
+    action: Action
+    kind: EntryKind
+    entry_id: uuid.UUID
+    link_id: uuid.UUID | None
+    fingerprint: str
+    version: int
+
+
+def _batchable(action: Action) -> bool:
+    """A plain remote create or update (no conflict record to store first)."""
+    return action.conflict is None and action.effect in (Op.CREATE_REMOTE, Op.UPDATE_REMOTE)
+
+
+def _tag(item: HostItem, connection: Connection) -> Tag:
+    return Tag(entry_id=item.row.id, kind=item.row.kind, connection_id=connection.id)
+
+
+def _fingerprint(result: pb.WriteResult) -> str | None:
+    """The fingerprint of the event a write's answer holds (None when it holds none)."""
+    if result.remote is None or result.remote.event is None:
+        return None
+    return result.remote.event.fingerprint()
 
 
 def _version(row: EntryRow | None) -> int | None:

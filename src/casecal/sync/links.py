@@ -39,6 +39,18 @@ class LinkStore:
         query = select(func.count()).where(*self._scope(), Link.tombstoned_at.is_(None))
         return int(await self.session.scalar(query) or 0)
 
+    async def synced_versions(self) -> dict[tuple[EntryKind, uuid.UUID], int]:
+        """(kind, entry id) -> the host version each live link was last synced at."""
+        query = select(Link.entry_kind, Link.entry_id, Link.host_version).where(
+            *self._scope(), Link.tombstoned_at.is_(None)
+        )
+        return {(k, e): v for k, e, v in (await self.session.execute(query)).all()}
+
+    async def remote_ids(self) -> set[str]:
+        """Every linked remote id, tombstoned links included (their events are known too)."""
+        query = select(Link.remote_id).where(*self._scope())
+        return set((await self.session.scalars(query)).all())
+
     async def live_remote_ids(self) -> set[str]:
         query = select(Link.remote_id).where(*self._scope(), Link.tombstoned_at.is_(None))
         return set((await self.session.scalars(query)).all())

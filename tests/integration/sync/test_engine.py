@@ -53,6 +53,27 @@ async def test_court_date_goes_out_once_and_a_noop_pass_is_one_request(world: Wo
     assert world.titles() == [COURT_TITLE]
 
 
+async def test_a_large_push_goes_out_in_batches(world: World) -> None:
+    """Sixty new entries leave in the provider's batches (Google: 50 a batch, Graph: 20 a
+    `$batch`), not one request each; every entry arrives once and is linked."""
+    for n in range(60):
+        await _appointment(world, f"Meeting {n:02}")
+    world.remote.log.clear()
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert report.counts["out"] == {"appointment.create": 60}, report.counts
+    google = world.remote.name == "google"
+    envelope = "/batch/" if google else "$batch"
+    assert world.remote.log.count("POST", envelope) == (2 if google else 3)
+    # Google's log also lists each part of a batch; Graph's lists only the envelope.
+    parts = world.remote.log.count("POST", "/events")
+    assert parts == (60 if google else 0), world.remote.log.entries
+    assert sorted(world.titles()) == [f"Meeting {n:02}" for n in range(60)]
+    assert len(await world.links()) == 60
+    echo = await world.sync()
+    assert echo.counts["out"] == {}, echo.counts
+
+
 async def test_foreign_remote_event_becomes_an_appointment(world: World) -> None:
     world.remote.insert("Lunch with co-counsel", _at(5), _at(6))
     report = await world.sync()
@@ -130,6 +151,39 @@ async def test_lost_link_after_create_does_not_duplicate(world: World) -> None:
     await _court_date(world)
     await world.sync()
     await world.simulate_crash_before_link_save()
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert world.titles() == [COURT_TITLE]
+    assert len(await world.links()) == 1
+
+
+async def test_lost_link_then_a_host_edit_reaches_the_remote(world: World) -> None:
+    """Crash between the create and the link save, then the user edits the entry: the rerun's
+    create finds the earlier event (same idempotency key) holding the old title, and the edit
+    still goes out, with the old version kept as a conflict record (found by the state
+    machine: the link used to be saved as if both sides agreed)."""
+    appointment = await _appointment(world, "Alpha")
+    await world.sync()
+    await world.simulate_crash_before_link_save()
+    await world.patch(f"/appointments/{appointment['id']}", {"title": "Charlie"})
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert world.titles() == ["Charlie"]
+    assert [a["title"] for a in await world.appointments()] == ["Charlie"]
+    assert len(await world.links()) == 1
+    assert [c.loser_snapshot["title"] for c in await world.conflicts()] == ["Alpha"]
+    settled = await world.sync()
+    assert settled.counts.get("out", {}) == {}, settled.counts
+
+
+async def test_lost_link_then_a_remote_edit_of_a_court_date_is_overwritten(world: World) -> None:
+    """Crash before the link save, then someone edits the court date in their calendar: the
+    host is authoritative, so the rerun overwrites the edit instead of adopting it."""
+    await _court_date(world)
+    await world.sync()
+    await world.simulate_crash_before_link_save()
+    (item,) = world.remote.items()
+    world.remote.retitle(item.id, "Edited in the calendar")
     report = await world.sync()
     assert report.outcome == "ok", report.error
     assert world.titles() == [COURT_TITLE]

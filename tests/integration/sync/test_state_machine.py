@@ -1,19 +1,49 @@
-"""A hypothesis state machine over the real engine, the REST API and each emulator: random host
-edits, remote edits (as another client), faults (5xx, 429 bursts, lost responses, cursor expiry)
-and crashes at every provider call of a pass (before or after the call took effect). After the
-faults stop and the passes drain, both sides agree, nothing is duplicated, and nothing deleted
-comes back. SQLite only (the store is not what this explores). Examples per run follow the
-hypothesis profile: `HYPOTHESIS_PROFILE=nightly` for the long run."""
+"""A hypothesis state machine over the real engine, the REST API and each emulator.
+
+Two case managers, each with an active connection to their own calendar on the same emulated
+provider (Google or Microsoft). The rules drive, in any order:
+
+- host edits through the REST API: appointments and weekly series created, retitled, deleted,
+  a series' number of occurrences changed, one of its occurrences cancelled (an EXDATE);
+- remote edits as another client (Outlook, the Google Calendar app): events and series
+  created, retitled, deleted, a series' number of occurrences changed; court-date events are
+  edited and deleted too, and the host must win those back;
+- court dates added to two cases and retyped, and cases reassigned from one case manager to
+  the other or to both, through the API;
+- faults: 503 on the change feed, 429 bursts on writes, lost responses, gateway timeouts on
+  the feed and on writes (one that retries absorb, one that outlasts them), cursor expiry;
+- passes of either connection: plain, with another client editing just before a provider
+  call (a 412 race), dying at a provider call (before it or after it took effect), or dying
+  at a database commit of the engine (before it or just after it).
+
+Then the faults stop and both connections drain, and for each case manager:
+
+- both sides agree: the remote calendar shows exactly the host's appointments of that case
+  manager plus the court dates of the cases assigned to them (host-authoritative), occurrence
+  by occurrence (title and start), so recurrence rules, cancelled occurrences and duplicates
+  are all compared; every event is linked once;
+- no change is lost and every conflict has a record: see ``sm_ledger`` for the rule and why
+  it is sound.
+
+SQLite only (the store is not what this explores). ``make test`` runs it with
+``HYPOTHESIS_PROFILE=ci`` (derandomized), 10 examples of 30 steps per provider. The nightly
+run explores at length:
+
+    HYPOTHESIS_PROFILE=nightly CASECAL_STATE_MACHINE_EXAMPLES=500 \\
+        .venv/bin/python -m pytest -q tests/integration/sync/test_state_machine.py
+
+(``CASECAL_STATE_MACHINE_STEPS`` changes the steps per example, 30 by default.)"""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import tempfile
-import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,75 +51,59 @@ from asgi_lifespan import LifespanManager
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
-from remotes import Remote, make_remote
+from remotes import RemoteItem
+from sm_ledger import Ledger
+from sm_views import (
+    host_occurrences,
+    is_court_date,
+    is_series,
+    remote_occurrences,
+    set_occurrence_count,
+)
+from sm_world import Crash, Manager, World, build_world
 from sqlalchemy import select
 
 from casecal.config import Settings
 from casecal.emulators.faults import Fault
-from casecal.providers.base import Provider
-from casecal.services.firms import create_firm
 from casecal.store.migrate import upgrade
-from casecal.store.tables import Backfill, Connection, ConnectionStatus, Link, ProviderName
-from casecal.sync.engine import SyncEngine
+from casecal.store.tables import ConflictRecord, Link
+from casecal.sync.engine import PassReport
 from casecal.web.app import create_app
 
-EMAIL = "sm@sync.example"
-SOON = datetime.now(UTC).replace(microsecond=0, second=0, minute=0) + timedelta(days=2)
-TITLES = st.sampled_from(["Alpha", "Bravo", "Charlie", "Delta", "Echo"])
-FAULTS = st.sampled_from(["feed_503", "write_429", "lost_create", "cursor_expired"])
+NOW = datetime.now(UTC).replace(microsecond=0, second=0, minute=0)
+SOON = NOW + timedelta(days=2)
+HOUR = timedelta(hours=1)
+WINDOW = (NOW - timedelta(days=1), NOW + timedelta(days=120))
+"""Where the final comparison looks; every entry the machine makes falls in it."""
+NEW_YORK = "America/New_York"
+
+WORDS = st.sampled_from(["Alpha", "Bravo", "Charlie", "Delta", "Echo"])
+WHO = st.integers(0, 1)
+INDEX = st.integers(0, 9)
+COUNTS = st.integers(3, 6)
+HEARINGS = st.sampled_from(["Master Calendar Hearing", "Individual Hearing", "Bond Hearing"])
+FAULTS = st.sampled_from([
+    "feed_503", "write_429", "lost_create", "cursor_expired",
+    "feed_timeout", "create_timeout", "update_timeout_persistent",
+])  # fmt: skip
+TIMEOUT = 0.01
+"""Seconds a timeout fault holds the request before its 504: tiny, so runs stay fast."""
 
 
-class Crash(BaseException):
-    """The process died here (not an error the engine may catch)."""
+@dataclass
+class CaseModel:
+    id: str
+    number: str
+    beneficiary: str
+    managers: tuple[int, ...]
 
 
-class CrashingProvider:
-    """Passes every call to the real adapter, and dies at call number ``at``: before the call
-    reaches the provider, or after it took effect there (the dangerous case: a remote write
-    whose link was never saved)."""
-
-    def __init__(self, inner: Provider, at: int, after: bool) -> None:
-        self.inner, self.at, self.after, self.calls = inner, at, after, 0
-        self.capabilities = inner.capabilities
-
-    def _tick(self, phase_after: bool) -> None:
-        if phase_after == self.after and self.calls == self.at:
-            raise Crash
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.inner, name)
-        if name == "changes":
-
-            async def stream(*args: Any, **kwargs: Any) -> Any:
-                self.calls += 1
-                self._tick(False)
-                async for page in target(*args, **kwargs):
-                    yield page
-                self._tick(True)
-
-            return stream
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls += 1
-            self._tick(False)
-            result = await target(*args, **kwargs)
-            self._tick(True)
-            return result
-
-        return call
-
-
-class RacingProvider(CrashingProvider):
-    """Like a colleague editing in Outlook mid-pass: just before call number ``at``, another
-    client retitles a remote event, so a write with the etag read earlier meets a 412."""
-
-    def __init__(self, inner: Provider, at: int, race: Any) -> None:
-        super().__init__(inner, at, after=False)
-        self.race = race
-
-    def _tick(self, phase_after: bool) -> None:
-        if not phase_after and self.calls == self.at:
-            self.race()
+@dataclass
+class CourtDateModel:
+    id: str
+    case: int
+    hearing: str
+    start: datetime
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -99,7 +113,9 @@ class SyncMachine(RuleBasedStateMachine):
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.tmp = tempfile.TemporaryDirectory()
-        self.deleted_titles: set[str] = set()
+        self.ledger = Ledger()
+        self.cases: list[CaseModel] = []
+        self.court_dates: list[CourtDateModel] = []
         self.run(self._setup())
 
     def run(self, coro: Any) -> Any:
@@ -116,42 +132,17 @@ class SyncMachine(RuleBasedStateMachine):
         await self.lifespan.__aenter__()
         transport = httpx.ASGITransport(app=self.app)
         self.api = httpx.AsyncClient(transport=transport, base_url="http://testserver/api/v1")
-        async with self.app.state.sessionmaker() as session:
-            firm = await create_firm(session, name="SM", admin_email="a@sm.example",
-                                     admin_name="A")  # fmt: skip
-        self.firm_id = firm.firm_id
-        admin = {"Authorization": f"Bearer {firm.token}"}
-        user = (await self.api.post("/users", headers=admin, json={
-            "email": EMAIL, "name": "CM", "role": "case_manager"})).json()  # fmt: skip
-        token = (await self.api.post(f"/users/{user['id']}/tokens", json={}, headers=admin)).json()
-        self.headers = {"Authorization": f"Bearer {token['token']}"}
-        self.remote: Remote = make_remote(self.provider_name, EMAIL)
-        self.provider, self.http = await self.remote.provider(EMAIL)
-        self.connection_id = uuid.uuid4()
-        async with self.app.state.sessionmaker() as session, session.begin():
-            session.add(Connection(
-                id=self.connection_id, firm_id=firm.firm_id, user_id=uuid.UUID(user["id"]),
-                provider=ProviderName(self.provider_name), status=ConnectionStatus.ACTIVE,
-                calendar_id=self.remote.calendar_id, backfill=Backfill.UPCOMING,
-                activated_at=datetime.now(UTC),
-            ))  # fmt: skip
-        self.crash: tuple[int, bool] | None = None
-        self.racing_at: int | None = None
-
-        async def provider_for(_c: Connection) -> Provider:
-            if self.racing_at is not None:
-                return RacingProvider(self.provider, self.racing_at, self._race)  # type: ignore[return-value]
-            if self.crash is None:
-                return self.provider
-            at, after = self.crash
-            return CrashingProvider(self.provider, at, after)  # type: ignore[return-value]
-
-        self.engine = SyncEngine(self.app.state.sessionmaker, provider_for,
-                                 base_url="http://testserver")  # fmt: skip
+        self.world: World = await build_world(self.app, self.api, self.provider_name)
+        for index, beneficiary in enumerate(["Ana Gutierrez", "Omar Haddad"]):
+            number = f"SM-{index + 1}"
+            case = await self._call("POST", "/cases", 201, {
+                "number": number, "beneficiary": beneficiary,
+                "manager_ids": [str(self.world.managers[index].user_id)]})  # fmt: skip
+            self.cases.append(CaseModel(case["id"], number, beneficiary, (index,)))
 
     def teardown(self) -> None:
         async def close() -> None:
-            await self.http.aclose()
+            await self.world.close()
             await self.api.aclose()
             await self.lifespan.__aexit__(None, None, None)
 
@@ -159,141 +150,308 @@ class SyncMachine(RuleBasedStateMachine):
         self.loop.close()
         self.tmp.cleanup()
 
+    # --- reading both sides ------------------------------------------------------------------
+
+    @property
+    def managers(self) -> list[Manager]:
+        return self.world.managers
+
+    async def _call(
+        self, method: str, path: str, status: int, body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:  # fmt: skip
+        response = await self.api.request(method, path, json=body,
+                                          headers=headers or self.world.admin)  # fmt: skip
+        assert response.status_code == status, (method, path, response.text)
+        return response.json() if response.content else None
+
+    async def _appointments(self) -> list[tuple[int, dict[str, Any]]]:
+        """Every live appointment of the firm, with the index of its owner."""
+        page = await self._call("GET", "/appointments?limit=200", 200)
+        owner = {str(m.user_id): m.index for m in self.managers}
+        return [(owner[item["owner_id"]], item) for item in page["items"]]
+
+    def _remote_items(self) -> list[tuple[int, RemoteItem]]:
+        return [(m.index, item) for m in self.managers for item in m.remote.items()]
+
+    async def _observe(self) -> None:
+        """Tell the ledger what each side holds now."""
+        appointments = await self._appointments()
+        for m in self.managers:
+            self.ledger.seen(m.index, "host", [a["title"] for who, a in appointments
+                                               if who == m.index])  # fmt: skip
+            self.ledger.seen(m.index, "remote", [item.title for item in m.remote.items()])
+
     # --- host side ---------------------------------------------------------------------------
 
-    async def _host(self) -> list[dict[str, Any]]:
-        response = await self.api.get("/appointments", params={"limit": 200}, headers=self.headers)
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
-
-    @rule(title=TITLES)
-    def host_create(self, title: str) -> None:
+    @rule(who=WHO, word=WORDS)
+    def host_create(self, who: int, word: str) -> None:
+        title = self.ledger.title(word)
         body = {"title": title, "start_at": SOON.isoformat(),
-                "end_at": (SOON + timedelta(hours=1)).isoformat(), "time_zone": "UTC"}  # fmt: skip
-        assert (
-            self.run(self.api.post("/appointments", json=body, headers=self.headers)).status_code
-            == 201
-        )
+                "end_at": (SOON + HOUR).isoformat(), "time_zone": "UTC"}  # fmt: skip
+        made = self.run(self._call("POST", "/appointments", 201, body,
+                                   self.managers[who].headers))  # fmt: skip
+        self.ledger.wrote(who, "host", made["id"], title)
 
-    @rule(index=st.integers(0, 9), title=TITLES)
-    def host_edit(self, index: int, title: str) -> None:
-        items = self.run(self._host())
-        if items:
-            item = items[index % len(items)]
-            self.run(self.api.patch(f"/appointments/{item['id']}", json={"title": title},
-                                    headers=self.headers))  # fmt: skip
+    @rule(who=WHO, word=WORDS, count=COUNTS)
+    def host_create_series(self, who: int, word: str, count: int) -> None:
+        title = self.ledger.title(word, " weekly")
+        body = {"title": title, "start_at": SOON.isoformat(), "end_at": (SOON + HOUR).isoformat(),
+                "time_zone": NEW_YORK, "rrule": f"FREQ=WEEKLY;COUNT={count}"}  # fmt: skip
+        made = self.run(self._call("POST", "/appointments", 201, body,
+                                   self.managers[who].headers))  # fmt: skip
+        self.ledger.wrote(who, "host", made["id"], title)
 
-    @rule(title=TITLES)
-    def host_create_series(self, title: str) -> None:
-        body = {"title": f"{title} weekly", "start_at": SOON.isoformat(),
-                "end_at": (SOON + timedelta(hours=1)).isoformat(), "time_zone": "America/New_York",
-                "rrule": "FREQ=WEEKLY;COUNT=3"}  # fmt: skip
-        assert (
-            self.run(self.api.post("/appointments", json=body, headers=self.headers)).status_code
-            == 201
-        )
+    @rule(index=INDEX, word=WORDS)
+    def host_edit(self, index: int, word: str) -> None:
+        found = self.run(self._appointments())
+        if found:
+            who, item = found[index % len(found)]
+            self.ledger.overwriting(who, "host", item["id"], item["title"])
+            title = self.ledger.title(word)
+            self.run(self._call("PATCH", f"/appointments/{item['id']}", 200, {"title": title},
+                                self.managers[who].headers))  # fmt: skip
+            self.ledger.wrote(who, "host", item["id"], title)
 
-    @rule(index=st.integers(0, 9))
+    @rule(index=INDEX)
     def host_delete(self, index: int) -> None:
-        items = self.run(self._host())
-        if items:
-            item = items[index % len(items)]
-            self.run(self.api.delete(f"/appointments/{item['id']}", headers=self.headers))
+        found = self.run(self._appointments())
+        if found:
+            who, item = found[index % len(found)]
+            self.ledger.overwriting(who, "host", item["id"], item["title"])
+            self.run(self._call("DELETE", f"/appointments/{item['id']}", 204, None,
+                                self.managers[who].headers))  # fmt: skip
+
+    def _host_series(self) -> list[tuple[int, dict[str, Any]]]:
+        return [(who, a) for who, a in self.run(self._appointments()) if a["rrule"]]
+
+    @rule(index=INDEX, count=COUNTS)
+    def host_change_occurrences(self, index: int, count: int) -> None:
+        """A recurrence change on the host: the series now occurs ``count`` times."""
+        found = self._host_series()
+        if found:
+            who, item = found[index % len(found)]
+            body = {"rrule": f"FREQ=WEEKLY;COUNT={count}"}
+            self.run(self._call("PATCH", f"/appointments/{item['id']}", 200, body,
+                                self.managers[who].headers))  # fmt: skip
+
+    @rule(index=INDEX, nth=st.integers(1, 2))
+    def host_cancel_occurrence(self, index: int, nth: int) -> None:
+        """One occurrence of a series is cancelled on the host (an EXDATE)."""
+        found = self._host_series()
+        if found:
+            who, item = found[index % len(found)]
+            start = datetime.fromisoformat(item["start_at"]).astimezone(ZoneInfo(item["time_zone"]))
+            cancelled = (start + timedelta(days=7 * nth)).isoformat()  # same wall-clock time
+            if cancelled not in item["exdates"]:
+                body = {"exdates": [*item["exdates"], cancelled]}
+                self.run(self._call("PATCH", f"/appointments/{item['id']}", 200, body,
+                                    self.managers[who].headers))  # fmt: skip
 
     # --- remote side -------------------------------------------------------------------------
 
-    @rule(title=TITLES)
-    def remote_create(self, title: str) -> None:
-        self.remote.insert(f"{title} (remote)", SOON, SOON + timedelta(hours=1))
+    @rule(who=WHO, word=WORDS)
+    def remote_create(self, who: int, word: str) -> None:
+        title = self.ledger.title(word, " (remote)")
+        event_id = self.managers[who].remote.insert(title, SOON, SOON + HOUR)
+        self.ledger.wrote(who, "remote", event_id, title)
 
-    @rule(title=TITLES)
-    def remote_create_series(self, title: str) -> None:
-        self.remote.insert_weekly(f"{title} weekly (remote)", SOON, SOON + timedelta(hours=1), 3)
+    @rule(who=WHO, word=WORDS)
+    def remote_create_series(self, who: int, word: str) -> None:
+        title = self.ledger.title(word, " weekly (remote)")
+        event_id = self.managers[who].remote.insert_weekly(title, SOON, SOON + HOUR, 3)
+        self.ledger.wrote(who, "remote", event_id, title)
 
-    @rule(index=st.integers(0, 9), title=TITLES)
-    def remote_edit(self, index: int, title: str) -> None:
-        items = self.remote.items()
-        if items:
-            self.remote.retitle(items[index % len(items)].id, f"{title} (remote)")
+    @rule(index=INDEX, word=WORDS)
+    def remote_edit(self, index: int, word: str) -> None:
+        found = self._remote_items()
+        if found:
+            who, item = found[index % len(found)]
+            self._remote_retitle(who, item, self.ledger.title(word, " (remote)"))
 
-    @rule(index=st.integers(0, 9))
+    def _remote_retitle(self, who: int, item: RemoteItem, title: str) -> None:
+        remote = self.managers[who].remote
+        if is_court_date(remote, item.id):
+            remote.retitle(item.id, title)  # host-authoritative: overwritten, not a change
+            return
+        self.ledger.overwriting(who, "remote", item.id, item.title)
+        remote.retitle(item.id, title)
+        self.ledger.wrote(who, "remote", item.id, title)
+
+    @rule(index=INDEX)
     def remote_delete(self, index: int) -> None:
-        items = self.remote.items()
-        if items:
-            self.remote.delete(items[index % len(items)].id)
+        found = self._remote_items()
+        if found:
+            who, item = found[index % len(found)]
+            remote = self.managers[who].remote
+            if not is_court_date(remote, item.id):
+                self.ledger.overwriting(who, "remote", item.id, item.title)
+            remote.delete(item.id)
+
+    @rule(index=INDEX, count=COUNTS)
+    def remote_change_occurrences(self, index: int, count: int) -> None:
+        """A recurrence change by another client: the series now occurs ``count`` times."""
+        found = [(w, i) for w, i in self._remote_items() if is_series(self.managers[w].remote, i.id)]
+        if found:
+            who, item = found[index % len(found)]
+            set_occurrence_count(self.managers[who].remote, item.id, count)
+
+    # --- cases and court dates ---------------------------------------------------------------
+
+    @rule(case=st.integers(0, 1), hearing=HEARINGS, days=st.integers(1, 20))
+    def add_court_date(self, case: int, hearing: str, days: int) -> None:
+        start = SOON + timedelta(days=days)
+        body = {"case_id": self.cases[case].id, "hearing_type": hearing,
+                "start_at": start.isoformat(), "time_zone": "America/Chicago"}  # fmt: skip
+        made = self.run(self._call("POST", "/court-dates", 201, body))
+        self.court_dates.append(CourtDateModel(made["id"], case, hearing, start))
+
+    @rule(index=INDEX, hearing=HEARINGS)
+    def retype_court_date(self, index: int, hearing: str) -> None:
+        if self.court_dates:
+            court_date = self.court_dates[index % len(self.court_dates)]
+            self.run(self._call("PATCH", f"/court-dates/{court_date.id}", 200,
+                                {"hearing_type": hearing}))  # fmt: skip
+            court_date.hearing = hearing
+
+    @rule(case=st.integers(0, 1), to_both=st.booleans())
+    def reassign_case(self, case: int, to_both: bool) -> None:
+        """The case moves to the other case manager (or, with ``to_both``, to both)."""
+        model = self.cases[case]
+        managers = (0, 1) if to_both else (1,) if model.managers == (0,) else (0,)
+        ids = [str(self.managers[i].user_id) for i in managers]
+        self.run(self._call("PATCH", f"/cases/{model.id}", 200, {"manager_ids": ids}))
+        model.managers = managers
+
+    def _court_titles(self, who: int) -> list[tuple[str, datetime]]:
+        """The court dates ``who``'s calendar must show: those of the cases assigned to them."""
+        shown = []
+        for court_date in self.court_dates:
+            case = self.cases[court_date.case]
+            if who in case.managers:
+                title = f"Court: {court_date.hearing} - {case.beneficiary} ({case.number})"
+                shown.append((title, court_date.start))
+        return shown
 
     # --- faults and passes -------------------------------------------------------------------
 
     @rule(fault=FAULTS)
     def arm_fault(self, fault: str) -> None:
-        faults = self.remote.faults
-        if fault == "feed_503":
-            faults.add(Fault(kind="error", status=503, method="GET", path=self.remote.feed_path,
-                             times=2))  # fmt: skip
-        elif fault == "write_429":
-            faults.add(Fault(kind="throttle", method="POST", retry_after=0, times=2))
-        elif fault == "lost_create":
-            faults.add(Fault(kind="drop", method="POST", times=1))
+        remote = self.managers[0].remote  # one emulator: its faults hit every connection
+        faults, feed = remote.faults, remote.feed_path
+        update = "PUT" if self.provider_name == "google" else "PATCH"
+        armed = {
+            "feed_503": Fault(kind="error", status=503, method="GET", path=feed, times=2),
+            "write_429": Fault(kind="throttle", method="POST", retry_after=0, times=2),
+            "lost_create": Fault(kind="drop", method="POST", times=1),
+            "feed_timeout": Fault(kind="timeout", method="GET", path=feed, delay=TIMEOUT, times=1),
+            "create_timeout": Fault(kind="timeout", method="POST", delay=TIMEOUT, times=1),
+            # More timeouts than the retries allow: the pass fails, the next one redoes it.
+            "update_timeout_persistent": Fault(kind="timeout", method=update, delay=TIMEOUT,
+                                               times=6),  # fmt: skip
+        }.get(fault)
+        if armed is None:
+            remote.expire_cursor()
         else:
-            self.remote.expire_cursor()
+            faults.add(armed)
 
-    @rule()
-    def sync(self) -> None:
-        self.crash = None
-        self.run(self.engine.run_pass(self.firm_id, self.connection_id))
-
-    def _race(self) -> None:
-        items = self.remote.items()
-        if items:
-            self.remote.retitle(items[0].id, "Raced (remote)")
-
-    @rule(at=st.integers(1, 6))
-    def sync_while_someone_edits(self, at: int) -> None:
-        self.racing_at = at
+    def _pass(self, who: int) -> PassReport | None:
+        """One pass of ``who``'s connection; None when it died."""
+        manager = self.managers[who]
         try:
-            self.run(self.engine.run_pass(self.firm_id, self.connection_id))
-        finally:
-            self.racing_at = None
-
-    @rule(at=st.integers(1, 6), after=st.booleans())
-    def sync_and_crash(self, at: int, after: bool) -> None:
-        self.crash = (at, after)
-        try:
-            self.run(self.engine.run_pass(self.firm_id, self.connection_id))
+            report: PassReport = self.run(
+                self.world.engine.run_pass(self.world.firm_id, manager.connection_id)
+            )
+            return report
         except Crash:
-            pass
+            return None
         finally:
-            self.crash = None
+            self.world.hazards.crash = self.world.hazards.race = None
+            self.world.crasher.disarm()
+            self.run(self._observe())
+
+    @rule(who=WHO)
+    def sync(self, who: int) -> None:
+        self._pass(who)
+
+    @rule(who=WHO, at=st.integers(1, 6))
+    def sync_while_someone_edits(self, who: int, at: int) -> None:
+        self.world.hazards.race = (at, lambda: self._race(who))
+        self._pass(who)
+
+    def _race(self, who: int) -> None:
+        """Another client retitles an event mid-pass (the ledger looks before it does)."""
+        items = self.managers[who].remote.items()
+        if items:
+            self.ledger.seen(who, "remote", [item.title for item in items])
+            self._remote_retitle(who, items[0], self.ledger.title("Raced", " (remote)"))
+
+    @rule(who=WHO, at=st.integers(1, 6), after=st.booleans())
+    def sync_and_crash(self, who: int, at: int, after: bool) -> None:
+        """The process dies at the ``at``-th provider call, before it or once it took effect."""
+        self.world.hazards.crash = (at, after)
+        self._pass(who)
+
+    @rule(who=WHO, at=st.integers(1, 12), after=st.booleans())
+    def sync_and_crash_at_commit(self, who: int, at: int, after: bool) -> None:
+        """The process dies at the ``at``-th database commit of the pass: before it (the
+        transaction is lost) or just after it (durable, and nothing after it ran)."""
+        self.world.crasher.arm(at, after=after)
+        self._pass(who)
+
+    # --- the drain and the checks ------------------------------------------------------------
 
     def drain_and_check(self) -> None:
-        """Stop the faults, let the passes drain, then compare both sides."""
-        self.remote.faults.clear()
-        for _ in range(6):
-            report = self.run(self.engine.run_pass(self.firm_id, self.connection_id))
-            if report.outcome in ("paused", "skipped:paused_deletions"):
-                # The guard held deletions back, as it should; a person confirms them.
-                self.run(self._confirm())
-                continue
-            assert report.outcome == "ok", report
-            if not report.counts.get("in") and not report.counts.get("out"):
+        """Stop the faults, let both connections' passes drain, then compare both sides."""
+        self.managers[0].remote.faults.clear()
+        for _ in range(8):
+            moved = False
+            for manager in self.managers:
+                report = self._pass(manager.index)
+                assert report is not None
+                if report.outcome in ("paused", "skipped:paused_deletions"):
+                    # The guard held deletions back, as it should; a person confirms them.
+                    self.run(self._call("POST", f"/connections/{manager.connection_id}/"
+                                        "confirm-deletions", 200, None, manager.headers))  # fmt: skip
+                    moved = True
+                    continue
+                assert report.outcome == "ok", report
+                moved = moved or bool(report.counts.get("in") or report.counts.get("out"))
+            if not moved:
                 break
-        host = sorted(a["title"] for a in self.run(self._host()))
-        remote = sorted(i.title for i in self.remote.items())
-        assert host == remote, (host, remote)
-        assert len(self.remote.items()) == len({i.id for i in self.remote.items()})
-        links = self.run(self._links())
+        appointments = self.run(self._appointments())
+        links = self.run(self._rows(Link))
+        conflicts = self.run(self._rows(ConflictRecord))
+        for manager in self.managers:
+            mine = [a for who, a in appointments if who == manager.index]
+            self._check_calendar(manager, mine, [x for x in links
+                                                 if x.connection_id == manager.connection_id])
+            recorded = {snapshot.get("title", "") for c in conflicts
+                        if c.connection_id == manager.connection_id
+                        for snapshot in (c.winner_snapshot, c.loser_snapshot)}  # fmt: skip
+            lost = self.ledger.lost(manager.index, recorded)
+            assert not lost, ("changes lost without a conflict record", lost)
+
+    def _check_calendar(
+        self, manager: Manager, appointments: list[dict[str, Any]], links: list[Link]
+    ) -> None:
+        lo, hi = WINDOW
+        host = [o for a in appointments for o in host_occurrences(a, lo, hi)]
+        host += self._court_titles(manager.index)
+        remote = self.run(remote_occurrences(manager.remote, manager.adapter, lo, hi))
+        assert sorted(remote) == sorted(host), (manager.index, sorted(remote), sorted(host))
+        items = manager.remote.items()
+        assert len(items) == len({i.id for i in items}), "an event is listed twice"
         live = [link for link in links if link.tombstoned_at is None]
-        assert len(live) == len(host), (len(live), host)
+        # Every event linked once (Graph ids differ between the adapter's immutable ids and
+        # the emulator's listing, so counts are compared, not ids).
+        assert len(live) == len(items), (len(live), items)
         assert len({link.remote_id for link in live}) == len(live)
         assert len({(link.entry_kind, link.entry_id) for link in live}) == len(live)
 
-    async def _links(self) -> list[Link]:
+    async def _rows(self, table: Any) -> list[Any]:
         async with self.app.state.sessionmaker() as session:
-            return list((await session.scalars(select(Link))).all())
-
-    async def _confirm(self) -> None:
-        await self.api.post(f"/connections/{self.connection_id}/confirm-deletions",
-                            headers=self.headers)  # fmt: skip
+            return list((await session.scalars(select(table))).all())
 
 
 def _run_machine(provider: str) -> None:
@@ -302,7 +460,7 @@ def _run_machine(provider: str) -> None:
 
         @initialize()
         def start(self) -> None:
-            """Nothing to seed: every run starts with two empty calendars."""
+            """Nothing to seed: two empty calendars, two cases without entries."""
 
         def teardown(self) -> None:
             try:
@@ -311,8 +469,9 @@ def _run_machine(provider: str) -> None:
                 super().teardown()
 
     examples = int(os.environ.get("CASECAL_STATE_MACHINE_EXAMPLES", "10"))
+    steps = int(os.environ.get("CASECAL_STATE_MACHINE_STEPS", "30"))
     Machine.TestCase.settings = settings(
-        max_examples=examples, stateful_step_count=25, deadline=None
+        max_examples=examples, stateful_step_count=steps, deadline=None
     )
     Machine.TestCase().runTest()
 

@@ -1,0 +1,542 @@
+"""Many connections under a steady change rate: C connections (each its own case manager and
+emulated account) with E linked events each, then a steady stream of single changes at R
+changes/s for S seconds, spread over random connections, served by the real embedded
+``Scheduler`` (8 workers, one pass per connection at a time, triggers collapsed).
+
+Seeding is not timed: the accounts come from the emulators' ``/_emulator`` endpoints, the case
+managers' appointments from the service layer, and the initial sync is the scheduler itself
+(one kick per connection, then a second round that reads back the echoes of its own creates),
+so every connection starts converged. Only then are the push channels opened: a Google watch
+channel or Graph subscription per connection, pointing at the app's real receiver
+(``/webhooks/<provider>``) served by this process over loopback.
+
+The stream: change ``i`` starts at ``i / R`` seconds whether or not the earlier ones are done
+(people and other clients do not wait for CaseCal; only edits of one event wait for each other,
+in order), and the achieved rate is reported. Half the changes (at random) are host edits
+through the service layer (``update_appointment``), after whose commit the scheduler is kicked,
+as an outbox hook would (the app has none yet: there a host edit waits for the scheduler's
+sweep, every 30 s); the other half are remote edits made through the emulator as another
+client, which the emulator announces to the receiver, which marks the connection dirty and
+kicks the scheduler. Host edits only touch the even-numbered events of a connection and remote
+edits the odd-numbered ones, so no edit can meet a concurrent edit from the other side: every
+change must arrive. After the stream the section lasts until the scheduler has drained and no
+pass started for a while (the echoes of the last writes arrive as notifications too); the wall
+time ends with the last pass.
+
+Measured:
+
+- **latency** of a change: from the start of the edit to the end of the first successful pass
+  of its connection that started after the edit took effect: for a host edit, after its
+  commit (the pass reads the outbox later); for a remote edit, after the edit was sent (the
+  emulator applies it on arrival, and the pass reads the change feed later still; the answer
+  to the edit can come much later, because the Google emulator answers an admin edit only once
+  it has delivered every queued notification). An earlier pass may have carried the change
+  already, so this is an upper bound. ``p50_ms`` and ``p99_ms``.
+- **lost**: events whose final state (the remote event's title for a host edit, the host
+  appointment's title for a remote edit, read once everything settled) is not their last
+  change; must be 0. ``unserved``: changes with no successful pass after them.
+- **passes** the scheduler ran (echo passes included), ``failed`` passes among them.
+- **rate**: changes per second the producer achieved over the stream.
+- **peak_rss_mb**: the process's peak resident size (the ``rss MB`` column is the growth over
+  the section, which starts with the C connections already loaded).
+
+Theoretical minimum (in the README's terms): the changes are grouped by the pass that carried
+them (above). A group with H distinct host-edited events needs one change-feed read and its H
+writes in batches of B: ``1 + ceil(H / B)``. Its remote edits need nothing more: they arrive in
+that feed read, and on Graph their tags need no read either, since every edited event is linked
+(the adapter reads the tags only of ids the connection does not know). A lone host change costs
+2, a lone remote change 1, and coalescing lowers the minimum exactly as it lowers the work. Not
+in the minimum: the pass a provider's notification of CaseCal's own write triggers (it reads
+back the echo), and the pass a change kicked while an earlier pass already carried it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import random
+import secrets
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TypeVar
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bench import minimums
+from bench.accounts import Counter, RemoteAccount
+from bench.emulator import Admin, free_port
+from bench.host import BASE_URL
+from bench.measure import Meter, peak_rss_mb
+from bench.report import Sample, percentile
+from bench.workload import host_specs
+from casecal.providers.base import Provider
+from casecal.services.access import Actor
+from casecal.services.appointments import create_appointment, update_appointment
+from casecal.services.firms import create_firm
+from casecal.services.users import create_user
+from casecal.store.db import make_engine, make_sessionmaker
+from casecal.store.migrate import upgrade_async
+from casecal.store.tables import (
+    Appointment,
+    Backfill,
+    Connection,
+    ConnectionStatus,
+    Link,
+    ProviderName,
+    Role,
+)
+from casecal.sync.channels import ChannelManager
+from casecal.sync.engine import PassReport, SyncEngine
+from casecal.sync.scheduler import Scheduler
+
+SCENARIO = "fleet"
+HOST_SHARE = 0.5
+"""Share of the changes made on the host side; the rest are remote edits."""
+SETUP_CONCURRENCY = 16
+"""Accounts, adapters and channels set up at once (the emulators' process has its own core)."""
+QUIET_S = 0.5
+"""Settled: the scheduler is idle and no pass started for this long."""
+SETTLE_TIMEOUT_S = 600.0
+T = TypeVar("T")
+
+
+# -- the pieces ---------------------------------------------------------------------------
+
+
+@dataclass
+class Member:
+    """One connection of the fleet: its emulated account, adapter, case manager and events
+    (``entries[i]`` is linked to ``remote_ids[i]``)."""
+
+    account: RemoteAccount
+    provider: Provider
+    manager: Actor
+    connection_id: uuid.UUID
+    entries: list[uuid.UUID] = field(default_factory=list)
+    remote_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    number: int
+    member: int
+    event: int
+    host: bool
+    """A host edit (else a remote edit by another client)."""
+    title: str
+    made: float
+    committed: float
+
+
+@dataclass(frozen=True, slots=True)
+class PassRecord:
+    started: float
+    ended: float
+    ok: bool
+
+
+class PassLog:
+    """The scheduler's runner: the real engine, with each pass's start and end kept per
+    connection (one pass per connection at a time, so each list is in start order)."""
+
+    def __init__(self, engine: SyncEngine) -> None:
+        self.engine = engine
+        self.passes: dict[uuid.UUID, list[PassRecord]] = defaultdict(list)
+        self.started = 0
+
+    async def run_pass(
+        self, firm_id: uuid.UUID, connection_id: uuid.UUID, *, trigger: str = "manual"
+    ) -> PassReport:
+        self.started += 1
+        started, ok = time.perf_counter(), False
+        try:
+            report = await self.engine.run_pass(firm_id, connection_id, trigger=trigger)
+            ok = report.outcome == "ok"
+            return report
+        finally:
+            self.passes[connection_id].append(PassRecord(started, time.perf_counter(), ok))
+
+    def clear(self) -> None:
+        self.passes.clear()
+
+    def all(self) -> list[PassRecord]:
+        return [p for records in self.passes.values() for p in records]
+
+
+def carrier(records: Sequence[PassRecord], since: float) -> int | None:
+    """Index of the first successful pass that started at or after ``since``."""
+    index = bisect.bisect_left([r.started for r in records], since)
+    return next((i for i in range(index, len(records)) if records[i].ok), None)
+
+
+async def gathered(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run ``calls`` at most ``SETUP_CONCURRENCY`` at a time, results in order."""
+    gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+    async def one(call: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await call()
+
+    return list(await asyncio.gather(*(one(c) for c in calls)))
+
+
+# -- the fleet ----------------------------------------------------------------------------
+
+
+@dataclass
+class Fleet:
+    """CaseCal's side: one SQLite database, one firm, a case manager and active connection per
+    member, the engine behind a ``PassLog`` and the embedded scheduler."""
+
+    provider_name: str
+    tmp: tempfile.TemporaryDirectory[str]
+    db: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    firm_id: uuid.UUID
+    members: list[Member]
+    adapters: dict[uuid.UUID, Provider]
+    log: PassLog
+    scheduler: Scheduler
+
+    @classmethod
+    async def create(cls, provider_name: str, accounts: Sequence[RemoteAccount],
+                     adapters: Sequence[Provider]) -> Fleet:  # fmt: skip
+        tmp = tempfile.TemporaryDirectory(prefix="casecal-fleet-")
+        url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'fleet.db'}"
+        await upgrade_async(url)
+        db = make_engine(url)
+        sessionmaker = make_sessionmaker(db)
+        async with sessionmaker() as session:
+            firm = await create_firm(
+                session, name="Fleet Firm", admin_email="admin@fleet.bench", admin_name="Admin"
+            )
+        admin = Actor(user_id=firm.admin_user_id, firm_id=firm.firm_id, role=Role.FIRM_ADMIN)
+        members = [
+            Member(account, adapter, await _manager(sessionmaker, admin, account), uuid.uuid4())
+            for account, adapter in zip(accounts, adapters, strict=True)
+        ]
+        await _connect(sessionmaker, provider_name, firm.firm_id, members)
+        adapters_by = {m.connection_id: m.provider for m in members}
+
+        async def provider_for(connection: Connection) -> Provider:
+            return adapters_by[connection.id]
+
+        log = PassLog(SyncEngine(sessionmaker, provider_for, base_url=BASE_URL))
+        scheduler = Scheduler(sessionmaker, log)
+        return cls(
+            provider_name, tmp, db, sessionmaker, firm.firm_id, members, adapters_by, log,
+            scheduler,
+        )  # fmt: skip
+
+    async def provider_for(self, connection: Connection) -> Provider:
+        """The connection's adapter (the engine's and the channel manager's factory)."""
+        return self.adapters[connection.id]
+
+    async def add_events(self, events: int) -> None:
+        now = datetime.now(UTC)
+        for index, member in enumerate(self.members):
+            async with self.sessionmaker() as session:
+                for spec in host_specs(events, now=now, seed=index):
+                    entry = await create_appointment(session, member.manager, spec.fields())
+                    member.entries.append(entry.id)
+
+    async def initial_sync(self) -> None:
+        """Push every connection's events, then read back the echoes of those creates, so the
+        timed section starts in the steady state."""
+        for trigger in ("seed", "seed-echo"):
+            for member in self.members:
+                await self.scheduler.kick(member.connection_id, trigger=trigger)
+            await self.settle()
+        async with self.sessionmaker() as session:
+            links = await session.scalars(select(Link).where(Link.tombstoned_at.is_(None)))
+            remote = {(link.connection_id, link.entry_id): link.remote_id for link in links}
+        for member in self.members:
+            member.remote_ids = [remote[(member.connection_id, e)] for e in member.entries]
+
+    async def settle(self) -> None:
+        """Wait until the scheduler is idle and no pass started for ``QUIET_S`` (a provider's
+        notification of the last write may still be on its way)."""
+        async with asyncio.timeout(SETTLE_TIMEOUT_S):
+            while True:
+                await self.scheduler.drain()
+                started = self.log.started
+                await asyncio.sleep(QUIET_S)
+                if self.log.started == started and self.scheduler.depth == 0:
+                    return
+
+    async def close(self) -> None:
+        await self.scheduler.stop()
+        await self.db.dispose()
+        self.tmp.cleanup()
+
+
+async def _manager(
+    sessionmaker: async_sessionmaker[AsyncSession], admin: Actor, account: RemoteAccount
+) -> Actor:
+    async with sessionmaker() as session:
+        fields = {"email": account.email, "name": "Case Manager", "role": "case_manager"}
+        return Actor.of(await create_user(session, admin, fields))
+
+
+async def _connect(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    provider_name: str,
+    firm_id: uuid.UUID,
+    members: Sequence[Member],
+) -> None:
+    """The connections as an OAuth flow would have left them: active, on the default calendar."""
+    now = datetime.now(UTC)
+    async with sessionmaker() as session, session.begin():
+        for m in members:
+            session.add(
+                Connection(
+                    id=m.connection_id, firm_id=firm_id, user_id=m.manager.user_id,
+                    provider=ProviderName(provider_name), status=ConnectionStatus.ACTIVE,
+                    account_email=m.account.email, calendar_id=m.account.calendar_id,
+                    backfill=Backfill.UPCOMING, activated_at=now,
+                )
+            )  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def receiver(fleet: Fleet) -> AsyncIterator[tuple[str, str]]:
+    """The app's webhook router on a loopback port, kicking the fleet's scheduler; yields its
+    base URL and secret key."""
+    from casecal.web.routes import webhooks
+
+    app = FastAPI()
+    app.include_router(webhooks.router)
+    key = secrets.token_urlsafe(32)
+    app.state.sessionmaker = fleet.sessionmaker
+    app.state.settings = SimpleNamespace(secret_keys=[key])
+    app.state.scheduler = fleet.scheduler
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning")
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise RuntimeError("the webhook receiver did not start")
+    try:
+        yield f"http://127.0.0.1:{port}", key
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def open_channels(fleet: Fleet, admin: Admin, url: str, key: str) -> None:
+    """A watch channel or subscription per connection, on the receiver."""
+    setting = (
+        "allow_http_push" if fleet.provider_name == "google" else "allow_http_notification_urls"
+    )
+    await admin.call("POST", "/settings", {setting: True})
+    channels = ChannelManager(
+        fleet.sessionmaker, fleet.provider_for, webhook_base_url=url, secret_keys=[key],
+        kick=fleet.scheduler.kick,
+    )  # fmt: skip
+    fleet.scheduler.on_sweep.append(channels.renew_due)  # as the app wires it
+    opened = await gathered([partial(channels.open, m.connection_id) for m in fleet.members])
+    if any(row is None for row in opened):
+        raise RuntimeError("a push channel could not be opened")
+
+
+# -- the stream ---------------------------------------------------------------------------
+
+
+class Producer:
+    """Makes the changes: host edits through the service layer (then a kick, as an outbox
+    hook would), remote edits through the emulator as another client."""
+
+    def __init__(self, fleet: Fleet, seed: int) -> None:
+        self.fleet = fleet
+        self.rng = random.Random(seed)
+        self.changes: list[Change] = []
+        self._editing: dict[tuple[int, int], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def stream(self, rate: float, seconds: float) -> float:
+        """``rate * seconds`` changes, change ``i`` started at ``i / rate`` whether or not the
+        earlier ones are done (people and other clients do not wait for CaseCal); returns the
+        seconds from the start to the last change's commit."""
+        total = max(1, round(rate * seconds))
+        start = time.perf_counter()
+        edits: list[asyncio.Task[None]] = []
+        for number in range(total):
+            delay = start + number / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            edits.append(asyncio.create_task(self.one(number, *self._pick())))
+        await asyncio.gather(*edits)
+        return max(c.committed for c in self.changes) - start
+
+    def _pick(self) -> tuple[int, int, bool]:
+        """A random connection and side; host edits take even-numbered events, remote edits
+        odd-numbered ones, so the two sides never edit the same event."""
+        member = self.rng.randrange(len(self.fleet.members))
+        host = self.rng.random() < HOST_SHARE
+        events = len(self.fleet.members[member].entries)
+        return member, self.rng.choice(range(0 if host else 1, events, 2)), host
+
+    async def one(self, number: int, member: int, event: int, host: bool) -> None:
+        async with self._editing[(member, event)]:  # edits of one event in their order
+            title = f"Fleet {'host' if host else 'remote'} change {number}"
+            made = time.perf_counter()
+            m = self.fleet.members[member]
+            if host:
+                async with self.fleet.sessionmaker() as session:
+                    await update_appointment(session, m.manager, m.entries[event], {"title": title})
+                await self.fleet.scheduler.kick(m.connection_id, trigger="outbox")
+            else:
+                await m.account.retitle(m.remote_ids[event], title)
+            committed = time.perf_counter()
+        self.changes.append(Change(number, member, event, host, title, made, committed))
+
+
+# -- the outcome --------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    latencies_ms: list[float] = field(default_factory=list)
+    unserved: int = 0
+    groups: dict[tuple[uuid.UUID, int], tuple[set[int], set[int]]] = field(default_factory=dict)
+
+    def minimum(self, provider: str) -> int:
+        return minimums.fleet(provider, [len(host) for host, _ in self.groups.values()])
+
+
+def attribute(fleet: Fleet, changes: Sequence[Change]) -> Outcome:
+    """Each change's carrying pass: its latency and its group for the minimum."""
+    outcome = Outcome()
+    for change in changes:
+        connection_id = fleet.members[change.member].connection_id
+        records = fleet.log.passes.get(connection_id, [])
+        index = carrier(records, change.committed if change.host else change.made)
+        if index is None:
+            outcome.unserved += 1
+            continue
+        outcome.latencies_ms.append((records[index].ended - change.made) * 1000)
+        host, remote = outcome.groups.setdefault((connection_id, index), (set(), set()))
+        (host if change.host else remote).add(change.event)
+    return outcome
+
+
+async def lost(fleet: Fleet, changes: Sequence[Change]) -> int:
+    """Events whose final state is not their last change: the host appointment's title for a
+    remote edit, the remote event's title (read through the connection's adapter, after the
+    section) for a host edit."""
+    last = {(c.member, c.event): c for c in sorted(changes, key=lambda c: c.number)}
+    async with fleet.sessionmaker() as session:
+        rows = await session.execute(select(Appointment.id, Appointment.title))
+        host_titles = dict(rows.tuples().all())
+    pushed = [c for c in last.values() if c.host]
+    remote_titles = await gathered([partial(_remote_title, fleet, c) for c in pushed])
+    arrived = {(c.member, c.event): t for c, t in zip(pushed, remote_titles, strict=True)}
+    for key, change in last.items():
+        if not change.host:
+            arrived[key] = host_titles.get(fleet.members[change.member].entries[change.event])
+    return sum(arrived[key] != change.title for key, change in last.items())
+
+
+async def _remote_title(fleet: Fleet, change: Change) -> str | None:
+    member = fleet.members[change.member]
+    remote = await member.provider.get_event(
+        member.account.calendar_id, member.remote_ids[change.event]
+    )
+    return remote.event.title if remote.event is not None else None
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+async def run(
+    base: str, provider: str, connections: int, *, events: int, rate: float, seconds: float
+) -> list[Sample]:
+    seeding = time.perf_counter()
+    if events < 2:
+        raise ValueError("a fleet connection needs at least 2 events (one per side)")
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    counter = Counter()
+    async with (
+        httpx.AsyncClient(timeout=120.0) as admin_http,
+        httpx.AsyncClient(
+            timeout=120.0, limits=limits, event_hooks={"request": [counter.hook]}
+        ) as http,
+    ):
+        admin = Admin(admin_http, base, provider)
+        create = partial(RemoteAccount.create, provider, admin)
+        accounts = await gathered([create] * connections)
+        adapters = await gathered([partial(a.adapter, http) for a in accounts])
+        fleet = await Fleet.create(provider, accounts, adapters)
+        try:
+            await fleet.add_events(events)
+            await fleet.scheduler.start()
+            await fleet.initial_sync()
+            async with receiver(fleet) as (url, key):
+                await open_channels(fleet, admin, url, key)
+                await fleet.settle()
+                seeded = time.perf_counter() - seeding
+                sample = await _timed(fleet, admin, counter, rate=rate, seconds=seconds)
+                sample.extra["seed_s"] = seeded
+        finally:
+            await fleet.close()
+    sample.note = (
+        f"{events} events each; {rate:g} changes/s for {seconds:g} s, "
+        f"{HOST_SHARE:.0%} host; remote via push receiver"
+    )
+    return [sample]
+
+
+async def _timed(
+    fleet: Fleet, admin: Admin, counter: Counter, *, rate: float, seconds: float
+) -> Sample:
+    """The measured section: the stream, then until the fleet has settled."""
+    producer = Producer(fleet, seed=len(fleet.members))
+    await admin.clear_log()
+    fleet.log.clear()
+    failed_before = fleet.scheduler.stats.failures
+    sent = counter.sent
+    meter = Meter()
+    meter.start()
+    start = time.perf_counter()
+    streamed = await producer.stream(rate, seconds)
+    await fleet.settle()
+    measured = meter.stop()
+    passes = fleet.log.all()
+    wall = max([p.ended for p in passes], default=start + streamed) - start
+    calls = await admin.log()
+    changes = producer.changes
+    outcome = attribute(fleet, changes)
+    sample = Sample(
+        scenario=SCENARIO, provider=fleet.provider_name, size=len(fleet.members),
+        wall_s=max(wall, streamed), cpu_s=measured.cpu_s, rss_growth_mb=measured.rss_growth_mb,
+        requests=len(calls), round_trips=counter.sent - sent,
+        minimum=outcome.minimum(fleet.provider_name), events=len(changes),
+    )  # fmt: skip
+    if outcome.latencies_ms:
+        sample.extra["p50_ms"] = percentile(outcome.latencies_ms, 50)
+        sample.extra["p99_ms"] = percentile(outcome.latencies_ms, 99)
+    sample.extra |= {
+        "passes": float(len(passes)),
+        "failed": float(fleet.scheduler.stats.failures - failed_before),
+        "lost": float(await lost(fleet, changes)),
+        "unserved": float(outcome.unserved),
+        "rate": len(changes) / streamed if streamed > 0 else 0.0,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    return sample
