@@ -26,6 +26,10 @@ class Capabilities:
     max_batch_size: int
     max_concurrency: int
     supports_push: bool = True
+    occurrences_listed: bool = False
+    """A change round lists every occurrence of a changed series in the window (Graph's
+    calendarView delta), so one missing from it was cancelled. Google lists masters and
+    only the exceptions, cancelled ones explicitly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,13 @@ class Provider(Protocol):
         ...
 
     async def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent: ...
+
+    async def series_occurrences(
+        self, calendar_id: str, series_id: str, window: SyncWindow
+    ) -> list[datetime | date]:
+        """The original starts of the live occurrences (moved ones included) of a series in
+        ``window``: the provider's own expansion, cancelled occurrences left out."""
+        ...
 
     async def find_event(self, calendar_id: str, tag: Tag) -> RemoteEvent | None:
         """The live event carrying ``tag`` (CaseCal's identity of a host entry on a

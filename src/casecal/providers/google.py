@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Container, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -170,6 +170,29 @@ class GoogleCalendarProvider:
         if item.get("status") == "cancelled" and not item.get("recurringEventId"):
             raise Gone(f"event {event_id} was deleted", provider="google", status=200)
         return codec.remote(item, await self._zone(calendar_id))
+
+    async def series_occurrences(
+        self, calendar_id: str, series_id: str, window: SyncWindow
+    ) -> list[datetime | date]:
+        """``events.instances`` over the window, cancelled instances left out."""
+        found: list[datetime | date] = []
+        zone = await self._zone(calendar_id)
+        params: dict[str, Any] = {
+            "timeMin": _rfc3339(window.start), "timeMax": _rfc3339(window.end),
+            "maxResults": self._page_size,
+        }  # fmt: skip
+        while True:
+            page = await self.http.json(
+                "GET", f"{self._event(calendar_id, series_id)}/instances", params=params
+            )
+            for item in page.get("items", []):
+                remote = codec.remote(item, zone)
+                if not remote.cancelled and remote.original_start is not None:
+                    found.append(remote.original_start)
+            token = page.get("nextPageToken")
+            if not token:
+                return found
+            params["pageToken"] = token
 
     async def find_event(self, calendar_id: str, tag: Tag) -> RemoteEvent | None:
         """Our events have the id derived from the tag: one GET tells."""

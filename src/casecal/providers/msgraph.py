@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Container, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -35,7 +35,9 @@ from casecal.providers.budget import WindowBudget
 from casecal.providers.errors import NotFound, PermanentError, ProviderError, Transient
 from casecal.providers.tokens import TokenSource
 
-CAPABILITIES = Capabilities(name="microsoft", max_batch_size=20, max_concurrency=4)
+CAPABILITIES = Capabilities(
+    name="microsoft", max_batch_size=20, max_concurrency=4, occurrences_listed=True
+)
 CHANGE_TYPES = "created,updated,deleted"
 
 
@@ -202,6 +204,28 @@ class MicrosoftGraphProvider:
 
     async def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent:
         return await self._read(event_id)
+
+    async def series_occurrences(
+        self, calendar_id: str, series_id: str, window: SyncWindow
+    ) -> list[datetime | date]:
+        """``/events/{id}/instances`` over the window (the only place Graph shows which
+        occurrences still exist)."""
+        found: list[datetime | date] = []
+        url: str | None = f"{self._event(series_id)}/instances"
+        params: dict[str, Any] | None = {
+            "startDateTime": _iso(window.start), "endDateTime": _iso(window.end),
+            "$top": TAG_PAGE,
+        }  # fmt: skip
+        while url is not None:
+            page = await self.http.json("GET", url, params=params)
+            params = None
+            for item in page.get("value", []):
+                original = codec.remote(item, None).original_start
+                if original is not None:
+                    found.append(original)
+            next_link = page.get("@odata.nextLink")
+            url = str(next_link) if next_link else None
+        return found
 
     async def find_event(self, calendar_id: str, tag: Tag) -> RemoteEvent | None:
         """Graph can filter on a named extended property's value."""

@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from casecal.domain.event import CanonicalEvent
 from casecal.domain.guard import DEFAULT_LIMITS, Limits, Verdict, review
 from casecal.domain.mapping import appointment_fields
+from casecal.domain.occurrences import absent_occurrences
 from casecal.domain.plan import UNKNOWN, Action, HostSide, Op, RemoteSide, plan
 from casecal.domain.policy import ConflictPolicy, Policy, RemoteDeletes
+from casecal.domain.recurrence import EventTime
 from casecal.domain.tags import Tag
 from casecal.domain.window import Backfill, sync_window
 from casecal.errors import NotFound as DomainNotFound
@@ -329,6 +331,8 @@ class _Pass:
                 listed += 1
                 await self._remote_item(remote)
                 self.progress("pull", listed, None)
+            if self.provider.capabilities.occurrences_listed:
+                await self._absences(page, window, full=full)
             for removed_id in page.removed:
                 await self._remote_removed(removed_id)
             if page.cursor is not None:
@@ -436,6 +440,57 @@ class _Pass:
                         link.host_fingerprint = after.side.fingerprint
             else:
                 self._count("in", "appointment", "occurrence_override_skipped")
+
+    async def _absences(self, page: pb.ChangePage, window: pb.SyncWindow, *, full: bool) -> None:
+        """Graph lists all of a changed series' occurrences in the window and shows a cancelled
+        one only by leaving it out: each linked series of the page gains an EXDATE for every
+        occurrence of its rule the page did not list. A full listing is complete by
+        definition; after an incremental one, what seems missing is confirmed with the
+        provider's own expansion of the series first (one read, only when something is)."""
+        shown: dict[str, list[EventTime]] = {}
+        for remote in page.events:
+            if remote.series_id is not None and remote.original_start is not None:
+                slots = shown.setdefault(remote.series_id, [])
+                if not remote.cancelled:
+                    slots.append(remote.original_start)
+        for series_id, slots in shown.items():
+            missing = await self._missing(series_id, slots, window)
+            if missing and not full:
+                live = await self.provider.series_occurrences(self.calendar_id, series_id, window)
+                missing = await self._missing(series_id, [*slots, *live], window)
+            if missing:
+                await self._cancel_occurrences(series_id, missing)
+
+    async def _missing(
+        self, series_id: str, slots: list[EventTime], window: pb.SyncWindow
+    ) -> list[EventTime]:
+        async with self.engine.sessionmaker() as session:
+            _, _, view, links = await self._context(session)
+            link = await links.by_remote(series_id)
+            if link is None or link.tombstoned_at is not None:
+                return []
+            item = await view.item(await view.load(link.entry_kind, link.entry_id))
+            if item is None or not isinstance(item.row, Appointment):
+                return []
+            return absent_occurrences(item.event, slots, window.start, window.end)
+
+    async def _cancel_occurrences(self, series_id: str, missing: list[EventTime]) -> None:
+        async with self.engine.sessionmaker() as session, session.begin():
+            _, _, view, links = await self._context(session)
+            link = await links.by_remote(series_id)
+            assert link is not None
+            row = await view.load(link.entry_kind, link.entry_id)
+            before = await view.item(row)
+            if not isinstance(row, Appointment) or before is None:
+                return
+            stamps = [m.isoformat() for m in missing if m.isoformat() not in row.exdates]
+            row.exdates = [*row.exdates, *stamps]
+            self.counts["in"]["appointment.occurrence_cancelled"] += len(stamps)
+            after = await view.item(row)
+            if after is not None and before.side.fingerprint == link.host_fingerprint:
+                # The remote already holds these cancellations: the link's host side moves
+                # with them, so the push does not send the series back.
+                link.host_fingerprint = after.side.fingerprint
 
     # --- push: host -> remote -----------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -46,6 +46,7 @@ class Remote(Protocol):
     def insert_weekly(self, title: str, start: datetime, end: datetime, count: int) -> str: ...
     def raw(self, event_id: str) -> dict[str, Any]: ...
     def retitle(self, event_id: str, title: str) -> None: ...
+    def cancel_occurrence(self, series_id: str, original_start: datetime) -> None: ...
     def delete(self, event_id: str) -> None: ...
     def expire_cursor(self) -> None: ...
     def forget_deleted(self) -> None: ...
@@ -103,6 +104,9 @@ class GoogleRemote:
 
     def delete(self, event_id: str) -> None:
         self.emu.client_delete(self.calendar_id, event_id)
+
+    def cancel_occurrence(self, series_id: str, original_start: datetime) -> None:
+        self.emu.client_delete(self.calendar_id, f"{series_id}_{_stamp(original_start)}")
 
     def expire_cursor(self) -> None:
         self.emu.expire_sync_tokens()
@@ -185,6 +189,9 @@ class MicrosoftRemote:
     def delete(self, event_id: str) -> None:
         self.emu.delete_event_as_other(self.oid, event_id)
 
+    def cancel_occurrence(self, series_id: str, original_start: datetime) -> None:
+        self.emu.delete_event_as_other(self.oid, f"{series_id}_{_stamp(original_start)}")
+
     def expire_cursor(self) -> None:
         self.emu.expire_delta_tokens()
 
@@ -220,6 +227,11 @@ def _tokens(
         expires_at=time.time() + 3000,
         provider=provider,
     )
+
+
+def _stamp(original_start: datetime) -> str:
+    """The UTC stamp both emulators put in an occurrence id (``<series>_<stamp>``)."""
+    return original_start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def make_remote(name: str, email: str) -> GoogleRemote | MicrosoftRemote:

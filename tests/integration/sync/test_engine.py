@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sync_world import World
@@ -72,6 +73,28 @@ async def test_a_large_push_goes_out_in_batches(world: World) -> None:
     assert len(await world.links()) == 60
     echo = await world.sync()
     assert echo.counts["out"] == {}, echo.counts
+
+
+async def test_an_occurrence_cancelled_remotely_becomes_an_exdate_once(world: World) -> None:
+    """A weekly series comes in; then one occurrence is cancelled in the calendar app. Google
+    says so with a cancelled instance, Graph only by leaving it out of the series' listing:
+    either way the host series gains that EXDATE, and nothing is written back."""
+    series = world.remote.insert_weekly("Stand-up", _at(), _at(1), 4)
+    first = await world.sync()
+    assert first.outcome == "ok", first.error
+    third = _at().astimezone(ZoneInfo("America/New_York")) + timedelta(weeks=2)
+    world.remote.cancel_occurrence(series, third)
+    world.remote.log.clear()
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert report.counts["in"].get("appointment.occurrence_cancelled") == 1, report.counts
+    assert report.counts["out"] == {}, report.counts
+    [appointment] = await world.appointments()
+    assert [datetime.fromisoformat(x) for x in appointment["exdates"]] == [third]
+    writes = [e for e in world.remote.log.entries if e.method != "GET"]
+    assert writes == [], writes
+    again = await world.sync()
+    assert again.counts == {"in": {}, "out": {}}, again.counts
 
 
 async def test_foreign_remote_event_becomes_an_appointment(world: World) -> None:

@@ -1,0 +1,86 @@
+"""Expanding a series inside a window, and finding the occurrences a listing left out.
+
+Graph never reports a cancelled occurrence: it is simply missing from the occurrences that
+calendarView (delta) lists for the series (PROVIDERS.md, calendarView delta). Whoever receives
+a complete listing of a series in a window can compute the cancellations as the rule's
+occurrences in that window that the listing did not show. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+
+from casecal.domain.event import CanonicalEvent
+from casecal.domain.recurrence import (
+    EventTime,
+    format_rrule,
+    parse_rrule,
+    parse_until,
+    starts_on_occurrence,
+    time_key,
+)
+
+MAX_OCCURRENCES = 5000
+"""A bound on one expansion (Google's instance ceiling is 2,500 a series)."""
+
+
+def occurrences(
+    rule: str, start: EventTime, tz: str, lo: datetime, hi: datetime
+) -> Iterator[EventTime]:
+    """The occurrences of ``rule`` for a series starting at ``start`` (counted itself, as in
+    RFC 5545) whose start lies in [lo, hi). Timed series repeat in wall-clock time in ``tz``,
+    so they keep their local time across DST; all-day series yield dates."""
+    zone = ZoneInfo(tz)
+    parts = parse_rrule(rule)
+    until = parse_until(parts.pop("UNTIL"), start) if "UNTIL" in parts else None
+    if isinstance(start, datetime):
+        first = start.astimezone(zone).replace(tzinfo=None)
+    else:
+        first = datetime.combine(start, time())
+    for n, naive in enumerate(rrulestr(format_rrule(parts), dtstart=first)):
+        if n >= MAX_OCCURRENCES:
+            return
+        value: EventTime = (
+            naive.replace(tzinfo=zone) if isinstance(start, datetime) else naive.date()
+        )
+        if until is not None and time_key(value) > time_key(until):
+            return
+        instant = _instant(value, zone)
+        if instant >= hi:
+            return
+        if instant >= lo:
+            yield value
+
+
+def absent_occurrences(
+    event: CanonicalEvent, listed: Iterable[EventTime], lo: datetime, hi: datetime
+) -> list[EventTime]:
+    """The occurrences of ``event``'s series in [lo, hi) that are neither in ``listed`` (the
+    original starts a complete listing of that window showed) nor already cancelled. Empty
+    for anything but a plain one-rule series, where absence cannot be read so simply."""
+    rec = event.recurrence
+    if rec is None or len(rec.rrules) != 1 or rec.exrules or rec.rdates:
+        return []
+    shown = {time_key(v) for v in listed}
+    cancelled = {time_key(v) for v in rec.exdates}
+    if not starts_on_occurrence(rec.rrules[0], event.start):
+        # RFC 5545 counts the first start anyway; Graph does not list it: not a cancellation.
+        shown.add(time_key(event.start))
+    return [
+        value
+        for value in occurrences(rec.rrules[0], event.start, event.tz, lo, hi)
+        if time_key(value) not in shown and time_key(value) not in cancelled
+    ]
+
+
+def _instant(value: EventTime, zone: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(), tzinfo=zone)
+
+
+__all__ = ["MAX_OCCURRENCES", "absent_occurrences", "occurrences"]
