@@ -25,6 +25,7 @@ class Job:
     provider: str
     size: int
     options: dict[str, float] = field(default_factory=dict)
+    """Scenario parameters; ``runs``, when set, overrides the runs of ``run_all`` for this job."""
 
 
 def run_job(job: Job, base: str) -> list[Sample]:

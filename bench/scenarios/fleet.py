@@ -21,7 +21,7 @@ kicks the scheduler. Host edits only touch the even-numbered events of a connect
 edits the odd-numbered ones, so no edit can meet a concurrent edit from the other side: every
 change must arrive. After the stream the section lasts until the scheduler has drained and no
 pass started for a while (the echoes of the last writes arrive as notifications too); the wall
-time ends with the last pass.
+time ends with the last pass (or the last edit's answer, if later).
 
 Measured:
 
@@ -39,7 +39,8 @@ Measured:
   (the Graph emulator gives up after 3 s, as Graph does); a change whose notification was
   lost waits for another trigger of its connection.
 - **passes** the scheduler ran (echo passes included), ``failed`` passes among them.
-- **rate**: changes per second the producer achieved over the stream.
+- **rate**: changes per second the stream achieved (between the first and the last change's
+  start; below R when this process was too busy to start them on time).
 - **peak_rss_mb**: the process's peak resident size (the ``rss MB`` column is the growth over
   the section, which starts with the C connections already loaded).
 
@@ -104,6 +105,7 @@ from casecal.store.tables import (
 from casecal.sync.channels import ChannelManager
 from casecal.sync.engine import PassReport, SyncEngine
 from casecal.sync.scheduler import Scheduler
+from casecal.web.routes import webhooks
 
 SCENARIO = "fleet"
 HOST_SHARE = 0.5
@@ -112,7 +114,7 @@ SETUP_CONCURRENCY = 16
 """Accounts, adapters and channels set up at once (the emulators' process has its own core)."""
 QUIET_S = 0.5
 """Settled: the scheduler is idle and no pass started for this long."""
-SETTLE_TIMEOUT_S = 600.0
+STALL_S = 120.0
 T = TypeVar("T")
 
 
@@ -135,13 +137,16 @@ class Member:
 @dataclass(frozen=True, slots=True)
 class Change:
     number: int
+    """Its place in the stream (the last number of an event is its final state)."""
     member: int
     event: int
     host: bool
     """A host edit (else a remote edit by another client)."""
     title: str
     made: float
+    """When the edit started (``perf_counter``): the service call, or the request sent."""
     committed: float
+    """When the edit returned: the host commit, or the emulator's answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +156,16 @@ class PassRecord:
     ok: bool
 
 
+class Adapters:
+    """Each connection's adapter: the provider factory of the engine and the channel manager."""
+
+    def __init__(self, by_connection: dict[uuid.UUID, Provider]) -> None:
+        self.by_connection = by_connection
+
+    async def __call__(self, connection: Connection) -> Provider:
+        return self.by_connection[connection.id]
+
+
 class PassLog:
     """The scheduler's runner: the real engine, with each pass's start and end kept per
     connection (one pass per connection at a time, so each list is in start order)."""
@@ -158,7 +173,7 @@ class PassLog:
     def __init__(self, engine: SyncEngine) -> None:
         self.engine = engine
         self.passes: dict[uuid.UUID, list[PassRecord]] = defaultdict(list)
-        self.started = 0
+        self.started = self.finished = 0
 
     async def run_pass(
         self, firm_id: uuid.UUID, connection_id: uuid.UUID, *, trigger: str = "manual"
@@ -171,6 +186,7 @@ class PassLog:
             return report
         finally:
             self.passes[connection_id].append(PassRecord(started, time.perf_counter(), ok))
+            self.finished += 1
 
     def clear(self) -> None:
         self.passes.clear()
@@ -210,13 +226,14 @@ class Fleet:
     sessionmaker: async_sessionmaker[AsyncSession]
     firm_id: uuid.UUID
     members: list[Member]
-    adapters: dict[uuid.UUID, Provider]
+    adapters: Adapters
     log: PassLog
     scheduler: Scheduler
 
     @classmethod
-    async def create(cls, provider_name: str, accounts: Sequence[RemoteAccount],
-                     adapters: Sequence[Provider]) -> Fleet:  # fmt: skip
+    async def create(
+        cls, provider_name: str, accounts: Sequence[RemoteAccount], providers: Sequence[Provider]
+    ) -> Fleet:
         tmp = tempfile.TemporaryDirectory(prefix="casecal-fleet-")
         url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'fleet.db'}"
         await upgrade_async(url)
@@ -229,24 +246,15 @@ class Fleet:
         admin = Actor(user_id=firm.admin_user_id, firm_id=firm.firm_id, role=Role.FIRM_ADMIN)
         members = [
             Member(account, adapter, await _manager(sessionmaker, admin, account), uuid.uuid4())
-            for account, adapter in zip(accounts, adapters, strict=True)
+            for account, adapter in zip(accounts, providers, strict=True)
         ]
         await _connect(sessionmaker, provider_name, firm.firm_id, members)
-        adapters_by = {m.connection_id: m.provider for m in members}
-
-        async def provider_for(connection: Connection) -> Provider:
-            return adapters_by[connection.id]
-
-        log = PassLog(SyncEngine(sessionmaker, provider_for, base_url=BASE_URL))
+        adapters = Adapters({m.connection_id: m.provider for m in members})
+        log = PassLog(SyncEngine(sessionmaker, adapters, base_url=BASE_URL))
         scheduler = Scheduler(sessionmaker, log)
         return cls(
-            provider_name, tmp, db, sessionmaker, firm.firm_id, members, adapters_by, log,
-            scheduler,
-        )  # fmt: skip
-
-    async def provider_for(self, connection: Connection) -> Provider:
-        """The connection's adapter (the engine's and the channel manager's factory)."""
-        return self.adapters[connection.id]
+            provider_name, tmp, db, sessionmaker, firm.firm_id, members, adapters, log, scheduler
+        )
 
     async def add_events(self, events: int) -> None:
         now = datetime.now(UTC)
@@ -272,13 +280,25 @@ class Fleet:
     async def settle(self) -> None:
         """Wait until the scheduler is idle and no pass started for ``QUIET_S`` (a provider's
         notification of the last write may still be on its way)."""
-        async with asyncio.timeout(SETTLE_TIMEOUT_S):
-            while True:
-                await self.scheduler.drain()
-                started = self.log.started
-                await asyncio.sleep(QUIET_S)
-                if self.log.started == started and self.scheduler.depth == 0:
-                    return
+        while True:
+            await self._drained()
+            started = self.log.started
+            await asyncio.sleep(QUIET_S)
+            if self.log.started == started and self.scheduler.depth == 0:
+                return
+
+    async def _drained(self) -> None:
+        """The scheduler idle; an error only when no pass finished for ``STALL_S`` (the
+        initial sync of a large fleet takes many minutes, but never stands still)."""
+        while True:
+            finished = self.log.finished
+            try:
+                async with asyncio.timeout(STALL_S):
+                    await self.scheduler.drain()
+                return
+            except TimeoutError:
+                if self.log.finished == finished:
+                    raise RuntimeError(f"no sync pass finished in {STALL_S:g} s") from None
 
     async def close(self) -> None:
         await self.scheduler.stop()
@@ -318,8 +338,6 @@ async def _connect(
 async def receiver(fleet: Fleet) -> AsyncIterator[tuple[str, str]]:
     """The app's webhook router on a loopback port, kicking the fleet's scheduler; yields its
     base URL and secret key."""
-    from casecal.web.routes import webhooks
-
     app = FastAPI()
     app.include_router(webhooks.router)
     key = secrets.token_urlsafe(32)
@@ -350,7 +368,7 @@ async def open_channels(fleet: Fleet, admin: Admin, url: str, key: str) -> None:
     )
     await admin.call("POST", "/settings", {setting: True})
     channels = ChannelManager(
-        fleet.sessionmaker, fleet.provider_for, webhook_base_url=url, secret_keys=[key],
+        fleet.sessionmaker, fleet.adapters, webhook_base_url=url, secret_keys=[key],
         kick=fleet.scheduler.kick,
     )  # fmt: skip
     fleet.scheduler.on_sweep.append(channels.renew_due)  # as the app wires it
@@ -372,10 +390,9 @@ class Producer:
         self.changes: list[Change] = []
         self._editing: dict[tuple[int, int], asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def stream(self, rate: float, seconds: float) -> float:
+    async def stream(self, rate: float, seconds: float) -> None:
         """``rate * seconds`` changes, change ``i`` started at ``i / rate`` whether or not the
-        earlier ones are done (people and other clients do not wait for CaseCal); returns the
-        seconds from the start to the last change's commit."""
+        earlier ones are done (people and other clients do not wait for CaseCal)."""
         total = max(1, round(rate * seconds))
         start = time.perf_counter()
         edits: list[asyncio.Task[None]] = []
@@ -385,7 +402,13 @@ class Producer:
                 await asyncio.sleep(delay)
             edits.append(asyncio.create_task(self.one(number, *self._pick())))
         await asyncio.gather(*edits)
-        return max(c.committed for c in self.changes) - start
+
+    def achieved_rate(self) -> float:
+        """Changes per second between the first and the last change's start (behind the
+        schedule when this process was too busy to start them on time)."""
+        starts = [c.made for c in self.changes]
+        span = max(starts) - min(starts)
+        return (len(starts) - 1) / span if span > 0 else float(len(starts))
 
     def _pick(self) -> tuple[int, int, bool]:
         """A random connection and side; host edits take even-numbered events, remote edits
@@ -421,6 +444,14 @@ class Outcome:
 
     def minimum(self, provider: str) -> int:
         return minimums.fleet(provider, [len(host) for host, _ in self.groups.values()])
+
+    def percentiles(self) -> dict[str, float]:
+        if not self.latencies_ms:
+            return {}
+        return {
+            "p50_ms": percentile(self.latencies_ms, 50),
+            "p99_ms": percentile(self.latencies_ms, 99),
+        }
 
 
 def attribute(fleet: Fleet, changes: Sequence[Change]) -> Outcome:
@@ -474,6 +505,11 @@ async def deliveries(admin: Admin) -> list[dict[str, Any]]:
     return sent
 
 
+def undelivered(sent: Sequence[dict[str, Any]]) -> int:
+    """Notifications whose delivery failed or was not answered with a 2xx."""
+    return sum(1 for d in sent if not 200 <= (d.get("status") or 0) < 300)
+
+
 # -- the run ------------------------------------------------------------------------------
 
 
@@ -523,36 +559,30 @@ async def _timed(
     notified = len(await deliveries(admin))
     await admin.clear_log()
     fleet.log.clear()
-    failed_before = fleet.scheduler.stats.failures
     before = counter.sent
     meter = Meter()
     meter.start()
     start = time.perf_counter()
-    streamed = await producer.stream(rate, seconds)
+    await producer.stream(rate, seconds)
     await fleet.settle()
     measured = meter.stop()
     passes = fleet.log.all()
-    wall = max([p.ended for p in passes], default=start + streamed) - start
-    calls = await admin.log()
-    sent = (await deliveries(admin))[notified:]
-    changes = producer.changes
-    outcome = attribute(fleet, changes)
+    ended = max([p.ended for p in passes] + [c.committed for c in producer.changes])
+    outcome = attribute(fleet, producer.changes)
     sample = Sample(
         scenario=SCENARIO, provider=fleet.provider_name, size=len(fleet.members),
-        wall_s=max(wall, streamed), cpu_s=measured.cpu_s, rss_growth_mb=measured.rss_growth_mb,
-        requests=len(calls), round_trips=counter.sent - before,
-        minimum=outcome.minimum(fleet.provider_name), events=len(changes),
+        wall_s=ended - start, cpu_s=measured.cpu_s,
+        rss_growth_mb=measured.rss_growth_mb, requests=len(await admin.log()),
+        round_trips=counter.sent - before, minimum=outcome.minimum(fleet.provider_name),
+        events=len(producer.changes),
     )  # fmt: skip
-    if outcome.latencies_ms:
-        sample.extra["p50_ms"] = percentile(outcome.latencies_ms, 50)
-        sample.extra["p99_ms"] = percentile(outcome.latencies_ms, 99)
-    sample.extra |= {
+    sample.extra |= outcome.percentiles() | {
         "passes": float(len(passes)),
-        "failed": float(fleet.scheduler.stats.failures - failed_before),
-        "lost": float(await lost(fleet, changes)),
+        "failed": float(sum(not p.ok for p in passes)),
+        "lost": float(await lost(fleet, producer.changes)),
         "unserved": float(outcome.unserved),
-        "undelivered": float(sum(1 for d in sent if not 200 <= (d.get("status") or 0) < 300)),
-        "rate": len(changes) / streamed if streamed > 0 else 0.0,
+        "undelivered": float(undelivered((await deliveries(admin))[notified:])),
+        "rate": producer.achieved_rate(),
         "peak_rss_mb": peak_rss_mb(),
     }
     return sample

@@ -123,11 +123,14 @@ class MicrosoftGraphProvider:
         known: Container[str] = frozenset(),
     ) -> AsyncIterator[ChangePage]:
         """One calendarView delta round. The window goes on the first request only; after
-        that the returned ``nextLink`` / ``deltaLink`` are called as they are. Delta cannot
-        expand the tag, so the tags of events the caller does not already know (``known``:
-        its linked ids, which include the echoes of its own writes) are read separately
-        (``fetch_tags``): one GET each when there are a few, one listing of the calendar's
-        tags when there are many."""
+        that the returned ``nextLink`` / ``deltaLink`` are called as they are.
+
+        Delta lists occurrences, never their series master, and cannot expand the tag. So
+        each page also carries the master of every series it shows (once per round), and
+        the tags of events the caller does not already know (``known``: its linked ids,
+        which include the echoes of its own writes) are read (``fetch_tags``). Both come
+        from one listing of the calendar's events (pages of 1,000, tag expanded) when a full
+        round needs many, else from one GET per event."""
         params: dict[str, Any] | None = None
         url = cursor
         if url is None:
@@ -136,15 +139,16 @@ class MicrosoftGraphProvider:
             url = f"{self._delta_api}/me/calendars/{_q(calendar_id)}/calendarView/delta"
             params = {"startDateTime": _iso(window.start), "endDateTime": _iso(window.end)}
         prefer = {"Prefer": f"{PREFER}, odata.maxpagesize={self._page_size}"}
-        listing: dict[str, Tag | None] = {}
+        lookup = _Lookup(self, calendar_id, full=cursor is None)
         while True:
             page = await self.http.json("GET", url, params=params, headers=prefer)
             params = None
             items = page.get("value", [])
             removed = [str(i["id"]) for i in items if "@removed" in i]
             live = [i for i in items if "@removed" not in i]
-            tags = await self._tags(calendar_id, live, known, listing) if self._fetch_tags else {}
-            events = [codec.remote(i, tags.get(_tag_owner(i))) for i in live]
+            masters = await lookup.masters(live)
+            tags = await lookup.tags([*masters, *live], known) if self._fetch_tags else {}
+            events = [codec.remote(i, tags.get(_tag_owner(i))) for i in [*masters, *live]]
             next_link = page.get("@odata.nextLink")
             if next_link:
                 url = str(next_link)
@@ -154,47 +158,27 @@ class MicrosoftGraphProvider:
             yield ChangePage(events, removed, final, full=cursor is None)
             return
 
-    async def _tags(
-        self,
-        calendar_id: str,
-        items: list[dict[str, Any]],
-        known: Container[str],
-        listing: dict[str, Tag | None],
-    ) -> dict[str, Tag | None]:
-        """Tags of the events (or their series masters) the caller does not know: one
-        expanded GET each for a few, else one tag listing of the calendar (pages of 1,000),
-        made once per round and kept in ``listing`` for the round's later pages."""
-        owners = sorted(o for o in _owners(items) if o not in known)
-        if len(owners) > TAG_LISTING_FROM or (listing and set(owners) <= listing.keys()):
-            if not listing:
-                listing.update(await self._all_tags(calendar_id))
-            return {owner: listing.get(owner) for owner in owners}
-
-        async def one(event_id: str) -> Tag | None:
-            try:
-                return (await self._read(event_id)).tag
-            except NotFound:
-                return None
-
-        found = await asyncio.gather(*(one(o) for o in owners))
-        return dict(zip(owners, found, strict=True))
-
-    async def _all_tags(self, calendar_id: str) -> dict[str, Tag | None]:
-        """Every single event's and series master's tag, from the calendar's event list with
-        the tag expanded and nothing else selected."""
-        found: dict[str, Tag | None] = {}
+    async def _list_events(self, calendar_id: str) -> dict[str, dict[str, Any]]:
+        """Every single event and series master of the calendar, tag expanded, by id."""
+        found: dict[str, dict[str, Any]] = {}
         url: str | None = self._events(calendar_id)
-        params: dict[str, Any] | None = {
-            "$select": "id", "$expand": codec.EXPAND_TAG, "$top": TAG_PAGE,
-        }  # fmt: skip
+        params: dict[str, Any] | None = {"$expand": codec.EXPAND_TAG, "$top": TAG_PAGE}
         while url is not None:
             page = await self.http.json("GET", url, params=params)
             params = None
             for item in page.get("value", []):
-                found[str(item["id"])] = codec.tag_of(item)
+                found[str(item["id"])] = item
             next_link = page.get("@odata.nextLink")
             url = str(next_link) if next_link else None
         return found
+
+    async def _raw(self, event_id: str) -> dict[str, Any] | None:
+        try:
+            return await self.http.json(
+                "GET", self._event(event_id), params={"$expand": codec.EXPAND_TAG}
+            )
+        except NotFound:
+            return None
 
     async def _read(self, event_id: str) -> RemoteEvent:
         item = await self.http.json(
@@ -342,7 +326,51 @@ class MicrosoftGraphProvider:
 
 
 TAG_LISTING_FROM = 40
-"""More unknown events than this in one delta page: list the calendar's tags instead."""
+"""More events to look up than this in a full round: list the calendar's events instead."""
+
+
+class _Lookup:
+    """What one delta round needs beyond the delta: series masters and tags. A full round
+    with many to look up lists the calendar's events once; otherwise each is read alone."""
+
+    def __init__(self, graph: MicrosoftGraphProvider, calendar_id: str, *, full: bool) -> None:
+        self.graph = graph
+        self.calendar_id = calendar_id
+        self.full = full
+        self.listing: dict[str, dict[str, Any]] | None = None
+        self.emitted: set[str] = set()
+
+    async def _read(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        if self.listing is None and self.full and len(ids) > TAG_LISTING_FROM:
+            self.listing = await self.graph._list_events(self.calendar_id)
+        listed = self.listing or {}
+        missing = [i for i in ids if i not in listed]
+        found = await asyncio.gather(*(self.graph._raw(i) for i in missing))
+        fetched = dict(zip(missing, found, strict=True))
+        return {i: listed[i] if i in listed else fetched[i] for i in ids}
+
+    async def masters(self, live: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The masters of the series in ``live`` not yet handed out this round."""
+        wanted = sorted({str(i["seriesMasterId"]) for i in live if i.get("seriesMasterId")})
+        wanted = [w for w in wanted if w not in self.emitted]
+        self.emitted.update(wanted)
+        found = await self._read(wanted)
+        return [raw for raw in found.values() if raw is not None]
+
+    async def tags(
+        self, items: list[dict[str, Any]], known: Container[str]
+    ) -> dict[str, Tag | None]:
+        """Tags of the items' owners (the event, or its master) that ``known`` does not hold;
+        masters read this round already carry theirs."""
+        tags: dict[str, Tag | None] = {}
+        for item in items:
+            if item.get("type") == "seriesMaster" or "singleValueExtendedProperties" in item:
+                tags[str(item["id"])] = codec.tag_of(item)
+        owners = sorted(o for o in _owners(items) if o not in known and o not in tags)
+        for owner, raw in (await self._read(owners)).items():
+            tags[owner] = codec.tag_of(raw) if raw is not None else None
+        return tags
+
 
 TAG_PAGE = 1000
 """Graph's ``$top`` ceiling for event lists."""

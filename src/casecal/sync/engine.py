@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -222,6 +222,9 @@ class _Deferred:
     entry_id: uuid.UUID
 
 
+_Context = tuple[Connection, Policy, HostView, LinkStore]
+
+
 class _Pass:
     """The state of one pass. Every settled pair is saved in its own transaction, so a crash
     loses at most the pair in flight, and a rerun redoes it idempotently."""
@@ -242,6 +245,8 @@ class _Pass:
         self.counts: dict[str, Counter[str]] = {"in": Counter(), "out": Counter()}
         self.deferred: list[_Deferred] = []
         self.masters_seen: set[str] = set()
+        self._page: AsyncSession | None = None
+        """The session of the change-round page being applied, when one is (see ``_round``)."""
 
     @property
     def provider(self) -> pb.Provider:
@@ -258,15 +263,47 @@ class _Pass:
     async def _context(
         self, session: AsyncSession
     ) -> tuple[Connection, Policy, HostView, LinkStore]:
+        """The connection, its firm's policy, and the host and link stores, once per session
+        (kept in ``session.info``: the identity map holds rows weakly, so without a strong
+        reference every call would read the connection and the firm again)."""
+        cached: _Context | None = session.info.get("sync_context")
+        if cached is not None:
+            return cached
         connection = await session.get(Connection, self.connection_id)
         firm = await session.get(Firm, self.firm_id)
         if connection is None or firm is None:
             raise DomainNotFound("the connection or its firm is gone")
         view = HostView(session, connection, base_url=self.engine.base_url, firm_tz=firm.time_zone)
-        return connection, policy_of(firm), view, LinkStore(session, connection)
+        context = (connection, policy_of(firm), view, LinkStore(session, connection))
+        session.info["sync_context"] = context
+        return context
 
     def _count(self, direction: str, kind: str, op: str) -> None:
         self.counts[direction][f"{kind}.{op}"] += 1
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """The page's session while a page is applied, else a session of its own."""
+        if self._page is not None:
+            yield self._page
+            return
+        async with self.engine.sessionmaker() as session:
+            yield session
+
+    async def _settled(self, session: AsyncSession) -> None:
+        """A pair is settled: commit, unless it is part of a page (committed as one)."""
+        if session is not self._page:
+            await session.commit()
+
+    async def _before_remote_write(self, session: AsyncSession) -> None:
+        """Commit the page so far before a remote write, so that a rollback after it (a 412,
+        a reused create) discards nothing but the pair in flight."""
+        if session is self._page:
+            await session.commit()
+
+    async def _rollback(self, session: AsyncSession) -> None:
+        await session.rollback()
+        session.info.pop("links_by_remote", None)  # it may name links the rollback discarded
 
     async def run(self) -> None:
         async with self.engine.sessionmaker() as session:
@@ -325,16 +362,12 @@ class _Pass:
             self.calendar_id, cursor, window if full else None, known=known
         )
         async for page in rounds:
-            # Masters before their occurrences, so an occurrence finds its series linked.
-            for remote in sorted(page.events, key=lambda e: e.series_id is not None):
-                seen.add(remote.id)
-                listed += 1
-                await self._remote_item(remote)
-                self.progress("pull", listed, None)
+            seen.update(remote.id for remote in page.events)
+            await self._apply_page(page)
+            listed += len(page.events)
+            self.progress("pull", listed, None)
             if self.provider.capabilities.occurrences_listed:
                 await self._absences(page, window, full=full)
-            for removed_id in page.removed:
-                await self._remote_removed(removed_id)
             if page.cursor is not None:
                 final = page.cursor
         if full:
@@ -351,6 +384,30 @@ class _Pass:
             await self._review(await links.live_count())
         await self._apply_deferred()
         return final
+
+    async def _apply_page(self, page: pb.ChangePage) -> None:
+        """Apply one page in one session: its links and entry rows are loaded in a few
+        queries, its host-side effects are committed together at the end (a crash loses the
+        page, which the rerun applies again: the cursor is only saved after the round), and
+        a remote write commits what came before it first."""
+        async with self.engine.sessionmaker() as session:
+            self._page = session
+            try:
+                _, _, view, links = await self._context(session)
+                owners = [e.series_id or e.id for e in page.events] + list(page.removed)
+                found = await links.prefetch(owners)
+                await view.prefetch((link.entry_kind, link.entry_id) for link in found)
+                # Masters before their occurrences, so an occurrence finds its series linked.
+                ordered = sorted(page.events, key=lambda e: e.series_id is not None)
+                for done, remote in enumerate(ordered, start=1):
+                    await self._remote_item(remote)
+                    if done % PAGE_COMMIT == 0:
+                        await session.commit()  # keep SQLite's write lock short
+                for removed_id in page.removed:
+                    await self._remote_removed(removed_id)
+                await session.commit()
+            finally:
+                self._page = None
 
     async def _remote_removed(self, remote_id: str) -> None:
         """A change feed says ``remote_id`` is gone (or left the window): confirm by reading it."""
@@ -373,7 +430,7 @@ class _Pass:
         await self._settle_remote(remote.id, remote)
 
     async def _settle_remote(self, remote_id: str, remote: pb.RemoteEvent | None) -> None:
-        async with self.engine.sessionmaker() as session:
+        async with self._session() as session:
             connection, policy, view, links = await self._context(session)
             link = await links.by_remote(remote_id)
             tag = remote.tag if remote is not None else None
@@ -415,31 +472,35 @@ class _Pass:
                 return
             if master.series_id is None:
                 await self._remote_item(master)
-        async with self.engine.sessionmaker() as session, session.begin():
-            _, _, view, links = await self._context(session)
-            link = await links.by_remote(remote.series_id or "")
-            if link is None or link.entry_kind is not EntryKind.APPOINTMENT:
-                return
-            row = await view.load(link.entry_kind, link.entry_id)
-            if not isinstance(row, Appointment) or remote.original_start is None:
-                return
-            if remote.cancelled:
-                stamp = remote.original_start.isoformat()
-                if stamp not in row.exdates:
-                    before = await view.item(row)
-                    in_step = (
-                        before is not None and before.side.fingerprint == link.host_fingerprint
-                    )
-                    row.exdates = [*row.exdates, stamp]
-                    self._count("in", "appointment", "occurrence_cancelled")
-                    after = await view.item(row)
-                    if in_step and after is not None:
-                        # The remote already holds this cancellation: the link's host side
-                        # moves with it, so the push does not send the series back. (Not when
-                        # the host had its own unsent change: that must still go out.)
-                        link.host_fingerprint = after.side.fingerprint
-            else:
-                self._count("in", "appointment", "occurrence_override_skipped")
+        if remote.raw.get("type") == "occurrence":
+            return  # a plain Graph occurrence: nothing of its own beyond its series
+        async with self._session() as session:
+            await self._occurrence_in(session, remote)
+            await self._settled(session)
+
+    async def _occurrence_in(self, session: AsyncSession, remote: pb.RemoteEvent) -> None:
+        _, _, view, links = await self._context(session)
+        link = await links.by_remote(remote.series_id or "")
+        if link is None or link.entry_kind is not EntryKind.APPOINTMENT:
+            return
+        row = await view.load(link.entry_kind, link.entry_id)
+        if not isinstance(row, Appointment) or remote.original_start is None:
+            return
+        if remote.cancelled:
+            stamp = remote.original_start.isoformat()
+            if stamp not in row.exdates:
+                before = await view.item(row)
+                in_step = before is not None and before.side.fingerprint == link.host_fingerprint
+                row.exdates = [*row.exdates, stamp]
+                self._count("in", "appointment", "occurrence_cancelled")
+                after = await view.item(row)
+                if in_step and after is not None:
+                    # The remote already holds this cancellation: the link's host side
+                    # moves with it, so the push does not send the series back. (Not when
+                    # the host had its own unsent change: that must still go out.)
+                    link.host_fingerprint = after.side.fingerprint
+        else:
+            self._count("in", "appointment", "occurrence_override_skipped")
 
     async def _absences(self, page: pb.ChangePage, window: pb.SyncWindow, *, full: bool) -> None:
         """Graph lists all of a changed series' occurrences in the window and shows a cancelled
@@ -670,6 +731,8 @@ class _Pass:
     ) -> None:
         connection, _, view, links = await self._context(session)
         seen_version = _version(row)  # before any write of ours can bump it
+        if action.writes_remote:
+            await self._before_remote_write(session)
         if action.conflict is not None:
             session.add(_conflict_record(connection, action, item, remote, link, kind, entry_id))
             await session.commit()
@@ -716,7 +779,10 @@ class _Pass:
             link.remote_delete_respected = effect is Op.ACCEPT_REMOTE_DELETE
         if kind is not None and entry_id is not None:
             await self._ack(session, connection, kind, entry_id, seen_version)
-        await session.commit()
+        if action.writes_remote:
+            await session.commit()  # the remote write is done: its link is durable now (I3)
+        else:
+            await self._settled(session)
 
     async def _write_remote(
         self,
@@ -743,7 +809,7 @@ class _Pass:
                 # earlier create made, and that event holds other content (an edit since, or
                 # an older version of the entry). Recording it as synced would leave both
                 # sides apart for good: plan the pair again against what is there.
-                await session.rollback()
+                await self._rollback(session)
                 assert result.remote is not None
                 await self._settle_remote(result.id, result.remote)
                 return False
@@ -757,7 +823,7 @@ class _Pass:
                 # Someone edited it since our read: re-read and re-plan with the fresh version
                 # (never retry blindly with a stale etag).
                 fresh = await self.provider.get_event(self.calendar_id, target)
-                await session.rollback()
+                await self._rollback(session)
                 await self._settle_remote(fresh.id, fresh)
                 return False
             except (NotFound, Gone):
@@ -829,6 +895,9 @@ class _Pass:
             query = query.where(OutboxRow.entry_version <= version)
         await session.execute(query.values(processed_at=utcnow()))
 
+
+PAGE_COMMIT = 200
+"""A page's host-side effects are committed every this many items (and at its end)."""
 
 BATCH_FROM = 3
 """Collected writes go through the batch endpoint from this many on; fewer go one by one."""

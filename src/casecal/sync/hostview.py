@@ -4,6 +4,7 @@ and writing remote changes into appointments (without echoing them back to the o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import cast
@@ -111,6 +112,21 @@ class HostView:
 
     def kind_enabled(self, kind: EntryKind) -> bool:
         return kind is not EntryKind.STEP_REMINDER or self.connection.step_reminders
+
+    async def prefetch(self, keys: Iterable[tuple[EntryKind, uuid.UUID]]) -> None:
+        """Load many entry rows into the session at once, so ``load`` finds them without a
+        query each (a page of a change round)."""
+        by_kind: dict[EntryKind, list[uuid.UUID]] = {}
+        for kind, entry_id in keys:
+            by_kind.setdefault(kind, []).append(entry_id)
+        for kind, ids in by_kind.items():
+            model = ENTRY_TABLES[kind]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = select(model).where(model.firm_id == self.firm_id, model.id.in_(chunk))
+                rows = (await self.session.scalars(query)).all()
+                # The identity map holds rows weakly: keep them for the session's life.
+                self.session.info.setdefault("prefetched", []).extend(rows)
 
     async def load(self, kind: EntryKind, entry_id: uuid.UUID) -> EntryRow | None:
         """The entry row (tombstoned ones included), or None; never another firm's."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select
@@ -10,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain.plan import LinkState
 from casecal.store.tables import Connection, EntryKind, Link
+
+CHUNK = 500
+"""Ids per IN query (well under SQLite's and PostgreSQL's parameter limits)."""
 
 
 class LinkStore:
@@ -23,7 +27,29 @@ class LinkStore:
             Link.connection_id == self.connection.id,
         )
 
+    @property
+    def _cache(self) -> dict[str, Link | None]:
+        """Links by remote id known to this session (a prefetched page); None = no link."""
+        cache: dict[str, Link | None] = self.session.info.setdefault("links_by_remote", {})
+        return cache
+
+    async def prefetch(self, remote_ids: Iterable[str]) -> list[Link]:
+        """Load the links of many remote ids at once (a page of a change round), so the
+        lookups that follow need no query each."""
+        wanted = [r for r in dict.fromkeys(remote_ids) if r not in self._cache]
+        found: list[Link] = []
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            query = select(Link).where(*self._scope(), Link.remote_id.in_(chunk))
+            found.extend((await self.session.scalars(query)).all())
+            self._cache.update(dict.fromkeys(chunk))
+        for link in found:
+            self._cache[link.remote_id] = link
+        return found
+
     async def by_remote(self, remote_id: str) -> Link | None:
+        if remote_id in self._cache:
+            return self._cache[remote_id]
         query = select(Link).where(*self._scope(), Link.remote_id == remote_id)
         return (await self.session.scalars(query)).first()
 
@@ -79,7 +105,10 @@ class LinkStore:
                 entry_id=entry_id,
             )
             self.session.add(link)
+        if self._cache.get(link.remote_id) is link:
+            del self._cache[link.remote_id]
         link.remote_id = remote_id
+        self._cache[remote_id] = link
         link.remote_etag = etag or ""
         link.host_fingerprint = host_fingerprint
         link.remote_fingerprint = remote_fingerprint
