@@ -6,6 +6,7 @@ paragraphs a blank line, list items a bullet or number; entities are decoded.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from html.parser import HTMLParser
@@ -88,8 +89,10 @@ class _TextExtractor(HTMLParser):
             self.out.append(data)
 
 
+@functools.lru_cache(maxsize=1024)
 def html_to_text(markup: str) -> str:
-    """Plain text of an HTML body: line breaks for blocks and ``<br>``, entities decoded."""
+    """Plain text of an HTML body: line breaks for blocks and ``<br>``, entities decoded.
+    Cached: every occurrence of a series carries the same body."""
     parser = _TextExtractor()
     parser.feed(markup)
     parser.close()

@@ -363,11 +363,9 @@ class _Pass:
         )
         async for page in rounds:
             seen.update(remote.id for remote in page.events)
-            await self._apply_page(page)
+            await self._apply_page(page, window)
             listed += len(page.events)
             self.progress("pull", listed, None)
-            if self.provider.capabilities.occurrences_listed:
-                await self._absences(page, window, full=full)
             if page.cursor is not None:
                 final = page.cursor
         if full:
@@ -385,7 +383,7 @@ class _Pass:
         await self._apply_deferred()
         return final
 
-    async def _apply_page(self, page: pb.ChangePage) -> None:
+    async def _apply_page(self, page: pb.ChangePage, window: pb.SyncWindow) -> None:
         """Apply one page in one session: its links and entry rows are loaded in a few
         queries, its host-side effects are committed together at the end (a crash loses the
         page, which the rerun applies again: the cursor is only saved after the round), and
@@ -405,6 +403,8 @@ class _Pass:
                         await session.commit()  # keep SQLite's write lock short
                 for removed_id in page.removed:
                     await self._remote_removed(removed_id)
+                if self.provider.capabilities.occurrences_listed:
+                    await self._absences(page, window, full=page.full)
                 await session.commit()
             finally:
                 self._page = None
@@ -483,6 +483,9 @@ class _Pass:
         link = await links.by_remote(remote.series_id or "")
         if link is None or link.entry_kind is not EntryKind.APPOINTMENT:
             return
+        if not remote.cancelled:
+            self._count("in", "appointment", "occurrence_override_skipped")
+            return
         row = await view.load(link.entry_kind, link.entry_id)
         if not isinstance(row, Appointment) or remote.original_start is None:
             return
@@ -498,9 +501,7 @@ class _Pass:
                     # The remote already holds this cancellation: the link's host side
                     # moves with it, so the push does not send the series back. (Not when
                     # the host had its own unsent change: that must still go out.)
-                    link.host_fingerprint = after.side.fingerprint
-        else:
-            self._count("in", "appointment", "occurrence_override_skipped")
+                    await _move_host_side(session, link, row, after.side.fingerprint)
 
     async def _absences(self, page: pb.ChangePage, window: pb.SyncWindow, *, full: bool) -> None:
         """Graph lists all of a changed series' occurrences in the window and shows a cancelled
@@ -517,6 +518,8 @@ class _Pass:
         for series_id, slots in shown.items():
             missing = await self._missing(series_id, slots, window)
             if missing and not full:
+                if self._page is not None:
+                    await self._page.commit()  # hold no write lock across a remote read
                 live = await self.provider.series_occurrences(self.calendar_id, series_id, window)
                 missing = await self._missing(series_id, [*slots, *live], window)
             if missing:
@@ -525,7 +528,7 @@ class _Pass:
     async def _missing(
         self, series_id: str, slots: list[EventTime], window: pb.SyncWindow
     ) -> list[EventTime]:
-        async with self.engine.sessionmaker() as session:
+        async with self._session() as session:
             _, _, view, links = await self._context(session)
             link = await links.by_remote(series_id)
             if link is None or link.tombstoned_at is not None:
@@ -536,22 +539,28 @@ class _Pass:
             return absent_occurrences(item.event, slots, window.start, window.end)
 
     async def _cancel_occurrences(self, series_id: str, missing: list[EventTime]) -> None:
-        async with self.engine.sessionmaker() as session, session.begin():
-            _, _, view, links = await self._context(session)
-            link = await links.by_remote(series_id)
-            assert link is not None
-            row = await view.load(link.entry_kind, link.entry_id)
-            before = await view.item(row)
-            if not isinstance(row, Appointment) or before is None:
-                return
-            stamps = [m.isoformat() for m in missing if m.isoformat() not in row.exdates]
-            row.exdates = [*row.exdates, *stamps]
-            self.counts["in"]["appointment.occurrence_cancelled"] += len(stamps)
-            after = await view.item(row)
-            if after is not None and before.side.fingerprint == link.host_fingerprint:
-                # The remote already holds these cancellations: the link's host side moves
-                # with them, so the push does not send the series back.
-                link.host_fingerprint = after.side.fingerprint
+        async with self._session() as session:
+            await self._cancel_in(session, series_id, missing)
+            await self._settled(session)
+
+    async def _cancel_in(
+        self, session: AsyncSession, series_id: str, missing: list[EventTime]
+    ) -> None:
+        _, _, view, links = await self._context(session)
+        link = await links.by_remote(series_id)
+        assert link is not None
+        row = await view.load(link.entry_kind, link.entry_id)
+        before = await view.item(row)
+        if not isinstance(row, Appointment) or before is None:
+            return
+        stamps = [m.isoformat() for m in missing if m.isoformat() not in row.exdates]
+        row.exdates = [*row.exdates, *stamps]
+        self.counts["in"]["appointment.occurrence_cancelled"] += len(stamps)
+        after = await view.item(row)
+        if after is not None and before.side.fingerprint == link.host_fingerprint:
+            # The remote already holds these cancellations: the link's host side moves
+            # with them, so the push does not send the series back.
+            await _move_host_side(session, link, row, after.side.fingerprint)
 
     # --- push: host -> remote -----------------------------------------------------------
 
@@ -862,6 +871,8 @@ class _Pass:
             self._count("in", "appointment", "update" if effect is Op.UPDATE_HOST else "restore")
         else:
             target = view.create_appointment(fields)
+            # The identity map holds rows weakly: keep it while the page may still need it.
+            view.session.info.setdefault("prefetched", []).append(target)
             self._count("in", "appointment", "create")
         target.updated_at = utcnow()
         # The host fingerprint is of what the host now holds, mapped the one way the view maps
@@ -930,6 +941,16 @@ def _fingerprint(result: pb.WriteResult) -> str | None:
     if result.remote is None or result.remote.event is None:
         return None
     return result.remote.event.fingerprint()
+
+
+async def _move_host_side(
+    session: AsyncSession, link: Link, row: Appointment, fingerprint: str
+) -> None:
+    """Record a host change that the remote already holds as synced: the link takes the
+    row's new fingerprint and, once flushed, its new version (so the backfill skips it)."""
+    await session.flush()
+    link.host_fingerprint = fingerprint
+    link.host_version = row.version
 
 
 def _version(row: EntryRow | None) -> int | None:
