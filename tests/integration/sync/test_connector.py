@@ -107,3 +107,23 @@ async def test_other_users_rows_are_untouched(app: FastAPI, tmp_path: Path) -> N
         owner = await session.get(User, connection.user_id)
         assert owner is not None
         assert owner.firm_id == connection.firm_id
+
+
+async def test_every_request_draws_on_the_firms_budget(app: FastAPI, tmp_path: Path) -> None:
+    """The adapter a connection gets paces its requests on its firm's budget (shared by the
+    firm's connections, kept across passes); another firm has its own. Token requests go to
+    the identity endpoint and are not API quota."""
+    emu, engine, connection, _ = await _setup(app, tmp_path)
+    providers = engine.provider_for
+    assert isinstance(providers, ConnectionProviders)
+    assert providers.firms is not None
+    budget = providers.firms.of(str(connection.firm_id))
+    before = budget.available()
+    emu.log.clear()
+    assert (await engine.run_pass(connection.firm_id, connection.id)).outcome == "ok"
+    api_calls = [e for e in emu.log.entries if e.path.startswith("/calendar/")]
+    assert api_calls
+    assert before - budget.available() == len(api_calls)
+    assert providers.firms.of(str(uuid.uuid4())) is not budget
+    adapter = await providers(connection)
+    assert budget in adapter.http.budgets  # type: ignore[attr-defined]
