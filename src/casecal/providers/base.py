@@ -26,6 +26,9 @@ class Capabilities:
     max_batch_size: int
     max_concurrency: int
     supports_push: bool = True
+    removals_reliable: bool = False
+    """A deletion the change feed reports is one (Google's cancelled items). Graph's delta
+    also reports events that merely left the window as removed: those are read to confirm."""
     occurrences_listed: bool = False
     """A change round lists every occurrence of a changed series in the window (Graph's
     calendarView delta), so one missing from it was cancelled. Google lists masters and

@@ -42,7 +42,9 @@ from casecal.providers.errors import (
 )
 from casecal.providers.tokens import TokenSource
 
-CAPABILITIES = Capabilities(name="google", max_batch_size=50, max_concurrency=8)
+CAPABILITIES = Capabilities(
+    name="google", max_batch_size=50, max_concurrency=8, removals_reliable=True
+)
 WRITE_ROLES = frozenset({"writer", "owner"})
 NO_UPDATES = {"sendUpdates": "none"}
 

@@ -402,7 +402,10 @@ class _Pass:
                     if done % PAGE_COMMIT == 0:
                         await session.commit()  # keep SQLite's write lock short
                 for removed_id in page.removed:
-                    await self._remote_removed(removed_id)
+                    if self.provider.capabilities.removals_reliable:
+                        await self._settle_remote(removed_id, None)  # the feed's word is final
+                    else:
+                        await self._remote_removed(removed_id)
                 if self.provider.capabilities.occurrences_listed:
                     await self._absences(page, window, full=page.full)
                 await session.commit()
@@ -410,7 +413,8 @@ class _Pass:
                 self._page = None
 
     async def _remote_removed(self, remote_id: str) -> None:
-        """A change feed says ``remote_id`` is gone (or left the window): confirm by reading it."""
+        """``remote_id`` seems gone (a feed that also reports events leaving the window, or a
+        full listing that did not show it): confirm by reading it."""
         try:
             remote = await self.provider.get_event(self.calendar_id, remote_id)
         except (NotFound, Gone):
