@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     use up the API quota every firm shares. A batch counts each of its parts."""
     embedded_scheduler: bool = True
     """Run the in-process scheduler in ``casecal serve`` (off when workers run separately)."""
+    queue_triggers: bool = False
+    """Scale-out (PostgreSQL, ``casecal worker`` processes, the embedded scheduler off): hand
+    each trigger (an entry saved, a webhook, a connection activated) to the workers' queue at
+    once, instead of leaving it to their periodic sweep."""
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -40,6 +40,18 @@ async def audience_of(session: AsyncSession, entry: EntryRow) -> frozenset[uuid.
     return case_entry_audience(entry.assigned_user_id, managers)
 
 
+OUTBOX_USERS = "casecal_outbox_users"
+"""``session.info`` key: the (firm id, user id) pairs this transaction wrote outbox rows for,
+read by the commit hook that kicks their connections (``casecal.sync.kicks``)."""
+
+
+def note_outbox_users(
+    session: AsyncSession, firm_id: uuid.UUID, users: frozenset[uuid.UUID]
+) -> None:
+    pairs: set[tuple[uuid.UUID, uuid.UUID]] = session.info.setdefault(OUTBOX_USERS, set())
+    pairs.update((firm_id, user_id) for user_id in users)
+
+
 def record(
     session: AsyncSession,
     entry: EntryRow,
@@ -47,7 +59,9 @@ def record(
     users: frozenset[uuid.UUID],
     version: int,
 ) -> None:
-    """Add one row per user (sorted, so the order of rows is deterministic)."""
+    """Add one row per user (sorted, so the order of rows is deterministic), and note the
+    users for the commit hook that kicks their connections (``sync.kicks``)."""
+    note_outbox_users(session, entry.firm_id, users)
     now = utcnow()
     for user_id in sorted(users):
         session.add(

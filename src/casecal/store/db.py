@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 
 def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
@@ -31,5 +32,9 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(
+    engine: AsyncEngine, *, sync_session_class: type[Session] = Session
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep their objects loaded after a commit. Pass a ``Session`` subclass of
+    one's own to attach commit listeners to these sessions only."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=sync_session_class)

@@ -20,6 +20,7 @@ from casecal.store.tables import ConnectionStatus
 from casecal.sync.channels import ChannelManager
 from casecal.sync.connector import ConnectionProviders
 from casecal.sync.engine import SyncEngine
+from casecal.sync.kicks import OutboxTrigger, kicker_for, session_class
 from casecal.sync.scheduler import Scheduler
 from casecal.web import metrics as metrics_routes
 from casecal.web.hooks import include_ui
@@ -34,7 +35,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         app.state.engine = engine
-        app.state.sessionmaker = sessionmaker = make_sessionmaker(engine)
+        app.state.sessionmaker = sessionmaker = make_sessionmaker(
+            engine, sync_session_class=session_class()
+        )
         metrics = Metrics(
             provider_hosts(settings.google_api_base_url, settings.microsoft_graph_base_url)
         )
@@ -61,22 +64,26 @@ def create_app(settings: Settings) -> FastAPI:
                 retry_after=metrics.retry_after.take,
                 observer=metrics,
             )
-            channels = ChannelManager(
-                sessionmaker,
-                providers,
-                webhook_base_url=settings.webhook_base_url or settings.base_url,
-                secret_keys=secret_material(settings),
-                kick=scheduler.kick,
-            )
-            scheduler.on_sweep.append(channels.renew_due)
-            app.state.scheduler, app.state.channels = scheduler, channels
-            if settings.embedded_scheduler:
-                await scheduler.start()
-            try:
-                yield
-            finally:
-                await scheduler.stop()
-                await engine.dispose()
+            async with kicker_for(settings, scheduler) as kicker:
+                channels = ChannelManager(
+                    sessionmaker,
+                    providers,
+                    webhook_base_url=settings.webhook_base_url or settings.base_url,
+                    secret_keys=secret_material(settings),
+                    kick=kicker.kick,
+                )
+                scheduler.on_sweep.append(channels.renew_due)
+                app.state.scheduler, app.state.channels = scheduler, channels
+                app.state.kicker = kicker
+                app.state.outbox_trigger = OutboxTrigger(sessionmaker, kicker)
+                if settings.embedded_scheduler:
+                    await scheduler.start()
+                try:
+                    yield
+                finally:
+                    await scheduler.stop()
+                    await app.state.outbox_trigger.settle()
+                    await engine.dispose()
 
     app = FastAPI(
         title="CaseCal",

@@ -142,7 +142,7 @@ async def pushed(world: World) -> AsyncIterator[Pushed]:
         app.include_router(metrics_module.router)
     kicks = KickLog()
     metrics = Metrics()
-    app.state.metrics, app.state.scheduler = metrics, kicks
+    app.state.metrics, app.state.scheduler, app.state.kicker = metrics, kicks, kicks
     provider_for = world.engine.provider_for
     holder: dict[str, Pushed] = {}
     manager = ChannelManager(

@@ -91,7 +91,7 @@ async def test_a_burst_of_1000_notifications_loses_none_and_coalesces(pushed: Pu
         )  # fmt: skip
     runner = RecordingRunner(delay=0.5)
     scheduler = Scheduler(world.app.state.sessionmaker, runner, concurrency=4, sweep_seconds=3600)
-    world.app.state.scheduler = scheduler
+    world.app.state.scheduler = world.app.state.kicker = scheduler
     await scheduler.start()
     loop = asyncio.get_running_loop()
     began = loop.time()

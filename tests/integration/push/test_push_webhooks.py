@@ -181,7 +181,7 @@ async def test_a_remote_change_reaches_casecal_through_the_webhook(pushed: Pushe
         world.app.state.sessionmaker, world.engine, concurrency=2, sweep_seconds=3600,
         observer=pushed.metrics,
     )  # fmt: skip
-    world.app.state.scheduler = scheduler
+    world.app.state.scheduler = world.app.state.kicker = scheduler
     await pushed.channels.open(world.connection_id)
     await scheduler.start()
     try:

@@ -74,7 +74,7 @@ async def _dirty(request: Request, connection_ids: set[uuid.UUID]) -> None:
 
 
 async def _kick(request: Request, connection_ids: set[uuid.UUID]) -> None:
-    scheduler: Kicker | None = getattr(request.app.state, "scheduler", None)
+    scheduler: Kicker | None = getattr(request.app.state, "kicker", None)
     if scheduler is not None:
         for connection_id in connection_ids:
             await scheduler.kick(connection_id, trigger="webhook")

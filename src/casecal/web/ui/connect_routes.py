@@ -125,7 +125,7 @@ async def start_syncing(request: Request, connection_id: uuid.UUID) -> None:
         await state.channels.open(connection_id)
     except (ProviderError, DomainError) as exc:
         log.warning("push channel not opened; polling instead", error=str(exc))
-    await state.scheduler.kick(connection_id, trigger="activated")
+    await state.kicker.kick(connection_id, trigger="activated")
 
 
 async def stop_syncing(request: Request, connection_id: uuid.UUID) -> None:
