@@ -93,13 +93,11 @@ async def test_scale_out_hands_the_trigger_to_the_workers_queue(
                                           headers=headers)  # fmt: skip
                 assert response.status_code == 201, response.text
         await app.state.outbox_trigger.settle()
+        query = text(
+            "SELECT args->>'connection_id', status::text FROM procrastinate_jobs "
+            "WHERE task_name = :t"
+        )
         async with sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    text("SELECT args->>'connection_id', status::text FROM procrastinate_jobs "
-                         "WHERE task_name = :t"),  # fmt: skip
-                    {"t": SYNC_TASK},
-                )
-            ).all()
+            rows = (await session.execute(query, {"t": SYNC_TASK})).all()
         # Two saves, one pending pass: the queueing lock coalesced the second trigger.
         assert rows == [(str(connection_id), "todo")]
