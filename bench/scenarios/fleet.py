@@ -43,6 +43,8 @@ Measured:
   start; below R when this process was too busy to start them on time).
 - **peak_rss_mb**: the process's peak resident size (the ``rss MB`` column is the growth over
   the section, which starts with the C connections already loaded).
+- **seed_s**: the untimed set-up (accounts, appointments, initial sync, channels), which
+  decides how large a fleet fits in a bench run.
 
 Theoretical minimum (in the README's terms): the changes are grouped by the pass that carried
 them (above). A group with H distinct host-edited events needs one change-feed read and its H
@@ -343,7 +345,7 @@ async def receiver(fleet: Fleet) -> AsyncIterator[tuple[str, str]]:
     key = secrets.token_urlsafe(32)
     app.state.sessionmaker = fleet.sessionmaker
     app.state.settings = SimpleNamespace(secret_keys=[key])
-    app.state.scheduler = fleet.scheduler
+    app.state.scheduler = app.state.kicker = fleet.scheduler
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning")
     server = uvicorn.Server(config)
@@ -477,7 +479,7 @@ async def lost(fleet: Fleet, changes: Sequence[Change]) -> int:
     last = {(c.member, c.event): c for c in sorted(changes, key=lambda c: c.number)}
     async with fleet.sessionmaker() as session:
         rows = await session.execute(select(Appointment.id, Appointment.title))
-        host_titles = dict(rows.tuples().all())
+        host_titles: dict[uuid.UUID, str] = dict(rows.all())
     pushed = [c for c in last.values() if c.host]
     remote_titles = await gathered([partial(_remote_title, fleet, c) for c in pushed])
     arrived = {(c.member, c.event): t for c, t in zip(pushed, remote_titles, strict=True)}

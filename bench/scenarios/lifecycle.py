@@ -70,7 +70,7 @@ async def _incremental(
     changes = host_writes + len(remote_edit) + len(remote_delete)
     sample, _ = await s.measure(
         s.host.sync, scenario="incremental", size=size,
-        minimum=minimums.incremental(s.account.provider_name, host_writes, len(remote_edit)),
+        minimum=minimums.incremental(s.account.provider_name, host_writes, len(remote_delete)),
         events=changes,
     )  # fmt: skip
     samples.append(sample)

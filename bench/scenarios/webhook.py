@@ -69,7 +69,7 @@ async def receiver(s: Setup, runner: Runner) -> AsyncIterator[tuple[str, str]]:
     key = secrets.token_urlsafe(32)
     app.state.sessionmaker = s.host.sessionmaker
     app.state.settings = SimpleNamespace(secret_keys=[key])
-    app.state.scheduler = runner
+    app.state.scheduler = app.state.kicker = runner
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     serving = asyncio.create_task(server.serve())

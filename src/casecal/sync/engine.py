@@ -402,6 +402,8 @@ class _Pass:
                     if done % PAGE_COMMIT == 0:
                         await session.commit()  # keep SQLite's write lock short
                 for removed_id in page.removed:
+                    if await links.by_remote(removed_id) is None:
+                        continue  # the removal of an event we never linked: nothing to undo
                     if self.provider.capabilities.removals_reliable:
                         await self._settle_remote(removed_id, None)  # the feed's word is final
                     else:

@@ -22,11 +22,12 @@ def test_import_pages_and_graph_tags() -> None:
     assert minimums.initial_import("microsoft", 1001, 1000) == 2 + 1
 
 
-def test_incremental_counts_writes_and_graph_tag_reads() -> None:
-    assert minimums.incremental("google", 15, 10) == 1 + 1
-    assert minimums.incremental("microsoft", 15, 10) == 1 + 1 + 1
+def test_incremental_counts_writes_and_graph_removal_reads() -> None:
+    assert minimums.incremental("google", 15, 5) == 1 + 1
+    assert minimums.incremental("microsoft", 15, 5) == 1 + 1 + 1
     assert minimums.incremental("microsoft", 0, 0) == 1
     assert minimums.incremental("microsoft", 21, 41) == 1 + 2 + 3
+    assert minimums.remote_change("google") == minimums.remote_change("microsoft") == 1
 
 
 def test_noop_and_single_change() -> None:
