@@ -377,9 +377,7 @@ class _Pass:
                 await self._review(linked, listed=0)
             for remote_id in sorted(missing):
                 await self._remote_removed(remote_id)
-        async with self.engine.sessionmaker() as session:
-            _, _, _, links = await self._context(session)
-            await self._review(await links.live_count())
+        await self._review_deferred()
         await self._apply_deferred()
         return final
 
@@ -603,9 +601,7 @@ class _Pass:
                     writes = []
             self.progress("push", done, len(work))
         await self._flush(writes)
-        async with self.engine.sessionmaker() as session:
-            _, _, _, links = await self._context(session)
-            await self._review(await links.live_count())
+        await self._review_deferred()
         await self._apply_deferred()
 
     async def _settle_host(
@@ -690,6 +686,14 @@ class _Pass:
             await self._settle_host(write.kind, write.entry_id)
 
     # --- the guard ----------------------------------------------------------------------
+
+    async def _review_deferred(self) -> None:
+        """Let the guard see the deletions this phase planned (nothing to see: no read)."""
+        if not self.deferred:
+            return
+        async with self.engine.sessionmaker() as session:
+            _, _, _, links = await self._context(session)
+            await self._review(await links.live_count())
 
     async def _review(self, linked: int, *, listed: int | None = None) -> None:
         async with self.engine.sessionmaker() as session:
