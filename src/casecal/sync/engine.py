@@ -400,8 +400,11 @@ class _Pass:
                     if done % PAGE_COMMIT == 0:
                         await session.commit()  # keep SQLite's write lock short
                 for removed_id in page.removed:
-                    if await links.by_remote(removed_id) is None:
-                        continue  # the removal of an event we never linked: nothing to undo
+                    known = await links.by_remote(removed_id)
+                    if known is None or known.tombstoned_at is not None:
+                        # Never linked, or already settled as gone (the echo of our own
+                        # delete): a removal says nothing new.
+                        continue
                     if self.provider.capabilities.removals_reliable:
                         await self._settle_remote(removed_id, None)  # the feed's word is final
                     else:
@@ -717,6 +720,7 @@ class _Pass:
 
     async def _apply_deferred(self) -> None:
         deferred, self.deferred = self.deferred, []
+        deletes: list[_Delete] = []
         for item in deferred:
             async with self.engine.sessionmaker() as session:
                 connection, policy, view, _ = await self._context(session)
@@ -731,9 +735,49 @@ class _Pass:
                     await self._ack(session, connection, item.kind, item.entry_id, _version(row))
                     await session.commit()
                     continue
+                if action.conflict is None and action.effect is Op.DELETE_REMOTE and link:
+                    deletes.append(_Delete(link.id, link.remote_id, action.if_match,
+                                           item.kind, item.entry_id, _version(row)))  # fmt: skip
+                    continue
                 await self._perform(
                     session, action, link, row, host, item.remote, item.kind, item.entry_id
                 )
+        await self._delete_remote(deletes)
+
+    async def _delete_remote(self, deletes: list[_Delete]) -> None:
+        """Carry out planned remote deletions of linked events: through the batch endpoint
+        from a few on, else one by one; an event already gone counts as deleted. The links
+        of the deletions that landed are tombstoned together; the first other failure is
+        raised after that (the next pass reads the event again and re-plans)."""
+        if not deletes:
+            return
+        outcomes: list[ProviderError | None] = []
+        if len(deletes) >= BATCH_FROM:
+            ops = [pb.DeleteOp(d.remote_id, d.etag) for d in deletes]
+            results = await self.provider.write_batch(self.calendar_id, ops)
+            outcomes = [r if isinstance(r, ProviderError) else None for r in results]
+        else:
+            for d in deletes:
+                try:
+                    await self.provider.delete_event(self.calendar_id, d.remote_id, etag=d.etag)
+                    outcomes.append(None)
+                except ProviderError as exc:
+                    outcomes.append(exc)
+        failure: ProviderError | None = None
+        async with self.engine.sessionmaker() as session:
+            connection, _, _, _ = await self._context(session)
+            for d, error in zip(deletes, outcomes, strict=True):
+                if error is not None and not isinstance(error, NotFound | Gone):
+                    failure = failure or error
+                    continue
+                link = await session.get(Link, d.link_id)
+                if link is not None:
+                    link.tombstoned_at = utcnow()
+                await self._ack(session, connection, d.kind, d.entry_id, d.version)
+                self._count("out", d.kind, "delete")
+            await session.commit()
+        if failure is not None:
+            raise failure
 
     # --- performing one action ----------------------------------------------------------
 
@@ -935,6 +979,18 @@ class _Write:
     link_id: uuid.UUID | None
     fingerprint: str
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Delete:
+    """A planned remote deletion of a linked event, held to go out with the others."""
+
+    link_id: uuid.UUID
+    remote_id: str
+    etag: str | None
+    kind: EntryKind
+    entry_id: uuid.UUID
+    version: int | None
 
 
 def _batchable(action: Action) -> bool:
