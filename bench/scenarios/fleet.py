@@ -14,8 +14,8 @@ The stream: change ``i`` starts at ``i / R`` seconds whether or not the earlier 
 (people and other clients do not wait for CaseCal; only edits of one event wait for each other,
 in order), and the achieved rate is reported. Half the changes (at random) are host edits
 through the service layer (``update_appointment``), after whose commit the scheduler is kicked,
-as an outbox hook would (the app has none yet: there a host edit waits for the scheduler's
-sweep, every 30 s); the other half are remote edits made through the emulator as another
+as the app's outbox hook does (``casecal.sync.kicks.OutboxTrigger``); the other half are remote
+edits made through the emulator as another
 client, which the emulator announces to the receiver, which marks the connection dirty and
 kicks the scheduler. Host edits only touch the even-numbered events of a connection and remote
 edits the odd-numbered ones, so no edit can meet a concurrent edit from the other side: every

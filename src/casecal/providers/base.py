@@ -27,8 +27,9 @@ class Capabilities:
     max_concurrency: int
     supports_push: bool = True
     removals_reliable: bool = False
-    """A deletion the change feed reports is one (Google's cancelled items). Graph's delta
-    also reports events that merely left the window as removed: those are read to confirm."""
+    """What ``ChangePage.removed`` names is gone: Google's cancelled items are deletions, and
+    the Graph adapter reads back the linked events delta reports removed (delta also reports
+    an event that merely left the window). False: the engine reads each one to confirm."""
     occurrences_listed: bool = False
     """A change round lists every occurrence of a changed series in the window (Graph's
     calendarView delta), so one missing from it was cancelled. Google lists masters and

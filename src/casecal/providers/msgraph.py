@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Container, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -36,7 +36,11 @@ from casecal.providers.errors import NotFound, PermanentError, ProviderError, Tr
 from casecal.providers.tokens import TokenSource
 
 CAPABILITIES = Capabilities(
-    name="microsoft", max_batch_size=20, max_concurrency=4, occurrences_listed=True
+    name="microsoft",
+    max_batch_size=20,
+    max_concurrency=4,
+    removals_reliable=True,  # the adapter reads back what delta reports removed
+    occurrences_listed=True,
 )
 CHANGE_TYPES = "created,updated,deleted"
 
@@ -146,6 +150,8 @@ class MicrosoftGraphProvider:
             items = page.get("value", [])
             removed = [str(i["id"]) for i in items if "@removed" in i]
             live = [i for i in items if "@removed" not in i]
+            removed, still_there = await self._confirm_removed(removed, known)
+            live += still_there
             masters = await lookup.masters(live)
             tags = await lookup.tags([*masters, *live], known) if self._fetch_tags else {}
             events = [codec.remote(i, tags.get(_tag_owner(i))) for i in [*masters, *live]]
@@ -157,6 +163,48 @@ class MicrosoftGraphProvider:
             final = str(page["@odata.deltaLink"])
             yield ChangePage(events, removed, final, full=cursor is None)
             return
+
+    async def _confirm_removed(
+        self, removed: list[str], known: Container[str]
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        """Delta also reports an event that merely left the window (moved out of it) as
+        removed. The removals of linked events are read back, in ``$batch`` GETs of 20:
+        those still there are returned as live events, so what this adapter reports as
+        removed is gone. Removals of unknown events are passed on unread (nothing to undo)."""
+        linked = [r for r in removed if r in known]
+        if not linked:
+            return removed, []
+        found = await self._batch_read(linked)
+        back = [raw for raw in found.values() if raw is not None]
+        gone = [r for r in removed if r not in found or found[r] is None]
+        return gone, back
+
+    async def _batch_read(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Events by id (tag expanded) through ``$batch``, chained as the writes are; None
+        for an event that is gone. A part that fails otherwise is read again on its own."""
+        query = urlencode({"$expand": codec.EXPAND_TAG})
+        found: dict[str, dict[str, Any] | None] = {}
+        for start in range(0, len(ids), CAPABILITIES.max_batch_size):
+            chunk = ids[start : start + CAPABILITIES.max_batch_size]
+            requests = [
+                {"id": str(n), "method": "GET", "url": f"/me/events/{_q(event_id)}?{query}",
+                 "headers": {"Prefer": PREFER}, **({"dependsOn": [str(n - 1)]} if n else {})}
+                for n, event_id in enumerate(chunk)
+            ]  # fmt: skip
+            body = await self.http.json(
+                "POST", f"{self._api}/$batch", json={"requests": requests}, cost=len(chunk)
+            )
+            answers = {str(a.get("id")): a for a in body.get("responses", [])}
+            for n, event_id in enumerate(chunk):
+                answer = answers.get(str(n), {})
+                status = int(answer.get("status", 0))
+                if 200 <= status < 300 and isinstance(answer.get("body"), dict):
+                    found[event_id] = answer["body"]
+                elif status == 404:
+                    found[event_id] = None
+                else:
+                    found[event_id] = await self._raw(event_id)
+        return found
 
     async def _list_events(self, calendar_id: str) -> dict[str, dict[str, Any]]:
         """Every single event and series master of the calendar, tag expanded, by id."""

@@ -47,6 +47,7 @@ class Remote(Protocol):
     def raw(self, event_id: str) -> dict[str, Any]: ...
     def retitle(self, event_id: str, title: str) -> None: ...
     def cancel_occurrence(self, series_id: str, original_start: datetime) -> None: ...
+    def move(self, event_id: str, start: datetime, end: datetime) -> None: ...
     def delete(self, event_id: str) -> None: ...
     def expire_cursor(self) -> None: ...
     def forget_deleted(self) -> None: ...
@@ -107,6 +108,12 @@ class GoogleRemote:
 
     def cancel_occurrence(self, series_id: str, original_start: datetime) -> None:
         self.emu.client_delete(self.calendar_id, f"{series_id}_{_stamp(original_start)}")
+
+    def move(self, event_id: str, start: datetime, end: datetime) -> None:
+        self.emu.client_patch(self.calendar_id, event_id, {
+            "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+            "end": {"dateTime": end.isoformat(), "timeZone": "UTC"},
+        })  # fmt: skip
 
     def expire_cursor(self) -> None:
         self.emu.expire_sync_tokens()
@@ -191,6 +198,14 @@ class MicrosoftRemote:
 
     def cancel_occurrence(self, series_id: str, original_start: datetime) -> None:
         self.emu.delete_event_as_other(self.oid, f"{series_id}_{_stamp(original_start)}")
+
+    def move(self, event_id: str, start: datetime, end: datetime) -> None:
+        self.emu.update_event_as_other(self.oid, event_id, {
+            "start": {"dateTime": start.astimezone(UTC).replace(tzinfo=None).isoformat(),
+                      "timeZone": "UTC"},
+            "end": {"dateTime": end.astimezone(UTC).replace(tzinfo=None).isoformat(),
+                    "timeZone": "UTC"},
+        })  # fmt: skip
 
     def expire_cursor(self) -> None:
         self.emu.expire_delta_tokens()

@@ -97,6 +97,23 @@ async def test_an_occurrence_cancelled_remotely_becomes_an_exdate_once(world: Wo
     assert again.counts == {"in": {}, "out": {}}, again.counts
 
 
+async def test_an_event_moved_out_of_the_window_is_moved_not_deleted(world: World) -> None:
+    """Someone moves an appointment two years ahead, past the end of the sync window. Graph's
+    delta reports it as removed (it left the window); the adapter reads it back and finds it,
+    so CaseCal moves the appointment instead of deleting it."""
+    appointment = await _appointment(world, "Moved far ahead")
+    await world.sync()
+    [link] = await world.links()
+    later = _at() + timedelta(days=730)
+    world.remote.move(link.remote_id, later, later + timedelta(hours=1))
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert "appointment.delete" not in report.counts["in"], report.counts
+    [moved] = await world.appointments()
+    assert moved["id"] == appointment["id"]
+    assert datetime.fromisoformat(moved["start_at"]) == later
+
+
 async def test_foreign_remote_event_becomes_an_appointment(world: World) -> None:
     world.remote.insert("Lunch with co-counsel", _at(5), _at(6))
     report = await world.sync()
