@@ -587,11 +587,11 @@ class _Pass:
             if backfill and connection.backfill == Backfill.UPCOMING:
                 window = self._window(connection, view.firm_tz)
                 synced = await links.synced_versions()
-                for r in await view.audience_rows(window.start):
+                for kind, entry_id, version in await view.audience_keys(window.start):
                     # An entry whose live link is of its current version is on the remote
                     # already (this pass's pull just linked it): nothing to plan.
-                    if synced.get((r.kind, r.id)) != r.version:
-                        queued.setdefault((r.kind, r.id))
+                    if synced.get((kind, entry_id)) != version:
+                        queued.setdefault((kind, entry_id))
             work = list(queued)
         chunk = max(1, self.provider.capabilities.max_batch_size)
         writes: list[_Write] = []

@@ -164,18 +164,23 @@ class HostView:
             return row.assigned_user_id == user
         return case is not None and user in case.manager_ids
 
-    async def audience_rows(self, since_end: datetime | None) -> list[EntryRow]:
-        """Every live entry this user sees that ends after ``since_end`` (all when None):
-        the backfill of a new connection."""
+    async def audience_keys(
+        self, since_end: datetime | None
+    ) -> list[tuple[EntryKind, uuid.UUID, int]]:
+        """(kind, id, version) of every live entry this user sees that ends after
+        ``since_end`` (all when None), in start order: the backfill of a new connection.
+        Keys only, so a calendar of tens of thousands of entries is not held as rows."""
         user = self.connection.user_id
         my_cases = select(CaseAssignment.case_id).where(
             CaseAssignment.user_id == user, CaseAssignment.firm_id == self.firm_id
         )
-        rows: list[EntryRow] = []
+        keys: list[tuple[EntryKind, uuid.UUID, int]] = []
         for kind, model in ENTRY_TABLES.items():
             if not self.kind_enabled(kind):
                 continue
-            query = select(model).where(model.firm_id == self.firm_id, model.deleted_at.is_(None))
+            query = select(model.id, model.version).where(
+                model.firm_id == self.firm_id, model.deleted_at.is_(None)
+            )
             if model is Appointment:
                 query = query.where(Appointment.owner_id == user)
             else:
@@ -188,9 +193,9 @@ class HostView:
                 )
             if since_end is not None:
                 query = query.where(or_(model.ends_at.is_(None), model.ends_at > since_end))
-            found = await self.session.scalars(query.order_by(model.starts_at))
-            rows.extend(cast(list[EntryRow], list(found)))
-        return rows
+            found = await self.session.execute(query.order_by(model.starts_at))
+            keys.extend((kind, entry_id, version) for entry_id, version in found.all())
+        return keys
 
     # --- remote -> host (appointments only; host-authoritative kinds are never written) ----
 
