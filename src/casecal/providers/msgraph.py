@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Container, Sequence
-from datetime import UTC, date, datetime
+from contextlib import suppress
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -14,6 +15,7 @@ import httpx
 
 import casecal.providers._graph_codec as codec
 from casecal.domain.event import CanonicalEvent
+from casecal.domain.recurrence import time_key
 from casecal.domain.tags import Tag
 from casecal.providers._batching import Outcome, in_chunks, write_one
 from casecal.providers._graph_wire import PREFER, classify, classify_parts
@@ -28,6 +30,7 @@ from casecal.providers.base import (
     PushChannel,
     RemoteEvent,
     SyncWindow,
+    UpdateOp,
     WriteOp,
     WriteResult,
 )
@@ -242,22 +245,7 @@ class MicrosoftGraphProvider:
     ) -> list[datetime | date]:
         """``/events/{id}/instances`` over the window (the only place Graph shows which
         occurrences still exist)."""
-        found: list[datetime | date] = []
-        url: str | None = f"{self._event(series_id)}/instances"
-        params: dict[str, Any] | None = {
-            "startDateTime": _iso(window.start), "endDateTime": _iso(window.end),
-            "$top": TAG_PAGE,
-        }  # fmt: skip
-        while url is not None:
-            page = await self.http.json("GET", url, params=params)
-            params = None
-            for item in page.get("value", []):
-                original = codec.remote(item, None).original_start
-                if original is not None:
-                    found.append(original)
-            next_link = page.get("@odata.nextLink")
-            url = str(next_link) if next_link else None
-        return found
+        return [original for _, original in await self._instances(series_id, window)]
 
     async def find_event(self, calendar_id: str, tag: Tag) -> RemoteEvent | None:
         """Graph can filter on a named extended property's value."""
@@ -279,7 +267,7 @@ class MicrosoftGraphProvider:
         item = await self.http.json(
             "POST", self._events(calendar_id), json=codec.encode_create(event, tag), idempotent=True
         )
-        return codec.result(codec.remote(item, tag))
+        return await self._cancel_occurrences(event, codec.result(codec.remote(item, tag)))
 
     async def update_event(
         self,
@@ -296,7 +284,53 @@ class MicrosoftGraphProvider:
             json=codec.encode(event, tag),
             headers=codec.if_match(etag),
         )
-        return codec.result(codec.remote(item, tag))
+        return await self._cancel_occurrences(event, codec.result(codec.remote(item, tag)))
+
+    async def _cancel_occurrences(self, event: CanonicalEvent, written: WriteResult) -> WriteResult:
+        """Graph's recurrence has no EXDATE: a series written with cancelled occurrences
+        (``recurrence.exdates``) gets them by deleting those occurrences, found through
+        ``/instances`` around them; writing the recurrence again brings them back, so this
+        follows every write of a series. The series is then read again for its new change
+        key (the deletions changed it)."""
+        rec = event.recurrence
+        if rec is None or not rec.exdates:
+            return written
+        keys = {time_key(x) for x in rec.exdates}
+        instants = [_instant(x) for x in rec.exdates]
+        window = SyncWindow(
+            start=min(instants) - timedelta(days=1), end=max(instants) + timedelta(days=1)
+        )
+        deleted = False
+        for occurrence_id, original in await self._instances(written.id, window):
+            if time_key(original) in keys:
+                with suppress(NotFound):  # already cancelled
+                    await self.http.request("DELETE", self._event(occurrence_id))
+                deleted = True
+        if not deleted:
+            return written
+        fresh = await self._read(written.id)
+        return WriteResult(id=fresh.id, etag=fresh.etag, reused=written.reused, remote=fresh)
+
+    async def _instances(
+        self, series_id: str, window: SyncWindow
+    ) -> list[tuple[str, datetime | date]]:
+        """(occurrence id, original start) of the live occurrences of a series in a window."""
+        found: list[tuple[str, datetime | date]] = []
+        url: str | None = f"{self._event(series_id)}/instances"
+        params: dict[str, Any] | None = {
+            "startDateTime": _iso(window.start), "endDateTime": _iso(window.end),
+            "$top": TAG_PAGE,
+        }  # fmt: skip
+        while url is not None:
+            page = await self.http.json("GET", url, params=params)
+            params = None
+            for item in page.get("value", []):
+                original = codec.remote(item, None).original_start
+                if original is not None:
+                    found.append((str(item["id"]), original))
+            next_link = page.get("@odata.nextLink")
+            url = str(next_link) if next_link else None
+        return found
 
     async def delete_event(self, calendar_id: str, event_id: str, *, etag: str | None) -> None:
         await self.http.request("DELETE", self._event(event_id), headers=codec.if_match(etag))
@@ -324,7 +358,10 @@ class MicrosoftGraphProvider:
             answer = answers.get(str(index))
             try:
                 if answer is not None and int(answer.get("status", 0)) < 300:
-                    out.append(codec.batch_result(op, answer.get("body")))
+                    written = codec.batch_result(op, answer.get("body"))
+                    if isinstance(op, CreateOp | UpdateOp):
+                        written = await self._cancel_occurrences(op.event, written)
+                    out.append(written)
                     continue
                 error = (
                     None
@@ -426,6 +463,12 @@ TAG_PAGE = 1000
 
 def _owners(items: list[dict[str, Any]]) -> set[str]:
     return {_tag_owner(i) for i in items}
+
+
+def _instant(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.combine(value, time(), tzinfo=UTC)
 
 
 def _tag_owner(item: dict[str, Any]) -> str:

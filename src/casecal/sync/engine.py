@@ -52,7 +52,7 @@ from casecal.store.tables import (
     utcnow,
 )
 from casecal.sync.exclusive import ConnectionLocks
-from casecal.sync.hostview import EntryRow, HostItem, HostView
+from casecal.sync.hostview import EntryRow, HostItem, HostView, merge_exdates
 from casecal.sync.links import LinkStore, link_state
 
 log = structlog.get_logger("casecal.sync")
@@ -919,7 +919,15 @@ class _Pass:
         if isinstance(row, Appointment):
             # An update, or a create on a linked pair whose entry was deleted: bring the same
             # entry back (clearing its tombstone) rather than making a second one.
+            # Kept only while the rule stays: a new rule resets a series' cancellations (on
+            # Graph, which then shows the real ones by their absence again).
+            same_rule = bool(row.rrule) and row.rrule == fields.rrule
+            cancelled = list(row.exdates) if same_rule else []
             view.update_appointment(row, fields)
+            if cancelled:
+                # Google keeps a cancelled occurrence as an instance of its own, not on the
+                # series: a series read again does not list it, and must not undo it.
+                row.exdates = merge_exdates(row.exdates, cancelled)
             row.deleted_at = None
             target = row
             self._count("in", "appointment", "update" if effect is Op.UPDATE_HOST else "restore")

@@ -17,6 +17,7 @@ from casecal.domain import entries as d
 from casecal.domain.event import CanonicalEvent
 from casecal.domain.mapping import AppointmentFields, event_for_entry
 from casecal.domain.plan import HostSide
+from casecal.domain.recurrence import time_key
 from casecal.store.tables import (
     ENTRY_TABLES,
     Appointment,
@@ -69,6 +70,13 @@ def to_domain(row: EntryRow) -> d.HostEntry:
 
 def _exdate(value: str) -> date | datetime:
     return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+
+
+def merge_exdates(current: list[str], more: list[str]) -> list[str]:
+    """``current`` plus the cancelled occurrences of ``more`` it lacks (compared as instants,
+    whatever offset each was written with)."""
+    seen = {time_key(_exdate(x)) for x in current}
+    return [*current, *(x for x in more if time_key(_exdate(x)) not in seen)]
 
 
 def _case_value(row: Case) -> d.Case:

@@ -53,8 +53,12 @@ async def _google_instances(
     remote: GoogleRemote, adapter: GoogleCalendarProvider, lo: datetime, hi: datetime
 ) -> AsyncIterator[Occurrence]:
     url = f"{remote.base}/calendar/v3/calendars/{quote(remote.calendar_id, safe='')}/events"
-    params: dict[str, Any] = {"singleEvents": "true", "timeMin": _z(lo), "timeMax": _z(hi),
-                              "maxResults": 250}  # fmt: skip
+    params: dict[str, Any] = {
+        "singleEvents": "true",
+        "timeMin": _z(lo),
+        "timeMax": _z(hi),
+        "maxResults": 250,
+    }
     while True:
         page = await adapter.http.json("GET", url, params=params)
         for item in page.get("items", []):
@@ -102,8 +106,7 @@ def set_occurrence_count(remote: Remote, event_id: str, count: int) -> None:
         return
     assert isinstance(remote, MicrosoftRemote)
     recurrence = dict(raw["recurrence"])
-    recurrence["range"] = {**recurrence["range"], "type": "numbered",
-                           "numberOfOccurrences": count}  # fmt: skip
+    recurrence["range"] = {**recurrence["range"], "type": "numbered", "numberOfOccurrences": count}
     recurrence["range"].pop("endDate", None)
     remote.emu.update_event_as_other(remote.oid, event_id, {"recurrence": recurrence})
 
@@ -111,6 +114,31 @@ def set_occurrence_count(remote: Remote, event_id: str, count: int) -> None:
 def _with_count(line: str, count: int) -> str:
     if not line.startswith("RRULE:"):
         return line
-    parts = [p for p in line.removeprefix("RRULE:").split(";") if not p.startswith(("COUNT=",
-                                                                                    "UNTIL="))]
+    parts = [
+        p for p in line.removeprefix("RRULE:").split(";") if not p.startswith(("COUNT=", "UNTIL="))
+    ]
     return "RRULE:" + ";".join([*parts, f"COUNT={count}"])
+
+
+async def cancel_occurrence(remote: Remote, adapter: Provider, event_id: str, nth: int) -> bool:
+    """Another client deletes the ``nth`` occurrence (0-based) of a series, as Outlook or the
+    Google Calendar app do; False when the series has no such occurrence."""
+    if isinstance(remote, GoogleRemote):
+        assert isinstance(adapter, GoogleCalendarProvider)
+        calendar = quote(remote.calendar_id, safe="")
+        url = f"{remote.base}/calendar/v3/calendars/{calendar}/events/{quote(event_id)}/instances"
+        found = (await adapter.http.json("GET", url)).get("items", [])
+        if nth >= len(found):
+            return False
+        remote.emu.client_delete(remote.calendar_id, found[nth]["id"])
+        return True
+    assert isinstance(remote, MicrosoftRemote)
+    assert isinstance(adapter, MicrosoftGraphProvider)
+    url = f"{remote.base}/v1.0/me/events/{quote(event_id)}/instances"
+    lo, hi = datetime.now(UTC).replace(year=2000), datetime.now(UTC).replace(year=2100)
+    params = {"startDateTime": _z(lo), "endDateTime": _z(hi)}
+    found = (await adapter.http.json("GET", url, params=params)).get("value", [])
+    if nth >= len(found):
+        return False
+    remote.emu.delete_event_as_other(remote.oid, found[nth]["id"])
+    return True

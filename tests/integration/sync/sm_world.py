@@ -8,10 +8,15 @@ had already done at the provider stays done, as when the process dies."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +31,7 @@ from casecal.providers.base import Provider
 from casecal.providers.google import GoogleCalendarProvider
 from casecal.providers.msgraph import MicrosoftGraphProvider
 from casecal.services.firms import create_firm
+from casecal.store.migrate import upgrade
 from casecal.store.tables import Backfill, Connection, ConnectionStatus, ProviderName
 from casecal.sync.engine import SyncEngine
 
@@ -199,6 +205,25 @@ async def fast_adapter(
 
 # --- the world ---------------------------------------------------------------------------
 
+_TEMPLATE: list[Path] = []
+
+
+def migrated_database(directory: Path) -> str:
+    """The URL of a fresh, fully migrated SQLite database in ``directory``: a copy of one
+    migrated once per process (migrating takes most of an example's setup otherwise). Not
+    from a running event loop: the migration runs its own."""
+    if not _TEMPLATE:
+        folder = tempfile.mkdtemp(prefix="casecal-sm-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = Path(folder) / "template.db"
+        upgrade(f"sqlite+aiosqlite:///{template}")
+        with sqlite3.connect(template) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the one file
+        _TEMPLATE.append(template)
+    target = directory / "sm.db"
+    shutil.copyfile(_TEMPLATE[0], target)
+    return f"sqlite+aiosqlite:///{target}"
+
 
 @dataclass
 class Manager:
@@ -225,10 +250,10 @@ class Hazards:
     def wrap(self, adapter: Provider) -> Provider:
         if self.race is not None:
             at, race = self.race
-            return RacingProvider(adapter, at, race)  # type: ignore[return-value]
+            return RacingProvider(adapter, at, race)
         if self.crash is not None:
             at, after = self.crash
-            return CrashingProvider(adapter, at, after)  # type: ignore[return-value]
+            return CrashingProvider(adapter, at, after)
         return adapter
 
 
@@ -255,23 +280,41 @@ async def build_world(app: FastAPI, api: httpx.AsyncClient, provider: str) -> Wo
     admin = {"Authorization": f"Bearer {firm.token}"}
     managers: list[Manager] = []
     for index, (remote, email) in enumerate(zip(calendars(provider), EMAILS, strict=True)):
-        user = await _json(api.post("/users", headers=admin, json={
-            "email": email, "name": f"CM {index}", "role": "case_manager"}))  # fmt: skip
+        user = await _json(
+            api.post(
+                "/users",
+                headers=admin,
+                json={"email": email, "name": f"CM {index}", "role": "case_manager"},
+            )
+        )
         token = await _json(api.post(f"/users/{user['id']}/tokens", json={}, headers=admin))
         adapter, http = await fast_adapter(remote, email)
         connection_id = uuid.uuid4()
         async with app.state.sessionmaker() as session, session.begin():
-            session.add(Connection(
-                id=connection_id, firm_id=firm.firm_id, user_id=uuid.UUID(user["id"]),
-                provider=ProviderName(provider), status=ConnectionStatus.ACTIVE,
-                account_email=email, calendar_id=remote.calendar_id,
-                backfill=Backfill.UPCOMING, activated_at=datetime.now(UTC),
-            ))  # fmt: skip
-        managers.append(Manager(
-            index=index, user_id=uuid.UUID(user["id"]),
-            headers={"Authorization": f"Bearer {token['token']}"}, remote=remote,
-            adapter=adapter, http=http, connection_id=connection_id,
-        ))  # fmt: skip
+            session.add(
+                Connection(
+                    id=connection_id,
+                    firm_id=firm.firm_id,
+                    user_id=uuid.UUID(user["id"]),
+                    provider=ProviderName(provider),
+                    status=ConnectionStatus.ACTIVE,
+                    account_email=email,
+                    calendar_id=remote.calendar_id,
+                    backfill=Backfill.UPCOMING,
+                    activated_at=datetime.now(UTC),
+                )
+            )
+        managers.append(
+            Manager(
+                index=index,
+                user_id=uuid.UUID(user["id"]),
+                headers={"Authorization": f"Bearer {token['token']}"},
+                remote=remote,
+                adapter=adapter,
+                http=http,
+                connection_id=connection_id,
+            )
+        )
     crasher = CommitCrasher()
     hazards = Hazards()
     by_connection = {m.connection_id: m for m in managers}
@@ -280,8 +323,9 @@ async def build_world(app: FastAPI, api: httpx.AsyncClient, provider: str) -> Wo
         return hazards.wrap(by_connection[connection.id].adapter)
 
     bind = app.state.sessionmaker.kw["bind"]
-    engine = SyncEngine(crashing_sessionmaker(bind, crasher), provider_for,
-                        base_url="http://testserver")  # fmt: skip
+    engine = SyncEngine(
+        crashing_sessionmaker(bind, crasher), provider_for, base_url="http://testserver"
+    )
     return World(app, api, firm.firm_id, admin, managers, engine, crasher, hazards)
 
 
