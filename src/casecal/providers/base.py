@@ -173,11 +173,14 @@ class Provider(Protocol):
         window: SyncWindow | None = None,
         *,
         known: Container[str] = frozenset(),
+        settled: Container[str] = frozenset(),
     ) -> AsyncIterator[ChangePage]:
         """Stream the pages of one change round; ``cursor=None`` lists ``window`` in full.
         ``known`` holds the ids of events the caller has already linked: a provider that
         needs an extra read to return an event's tag may skip it for those (their events
-        then come with ``tag=None``). Raises ``CursorExpired`` when the cursor is dead."""
+        then come with ``tag=None``). ``settled`` holds the known ids already settled as
+        gone: a removal of one of those needs no confirming read. Raises ``CursorExpired``
+        when the cursor is dead."""
         ...
 
     async def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent: ...

@@ -133,6 +133,7 @@ class GoogleCalendarProvider:
         window: SyncWindow | None = None,
         *,
         known: Container[str] = frozenset(),
+        settled: Container[str] = frozenset(),
     ) -> AsyncIterator[ChangePage]:
         """One round of ``events.list``. The same parameters go on full and incremental
         rounds (only the window / syncToken differ); 410 ``fullSyncRequired`` raises

@@ -128,6 +128,7 @@ class MicrosoftGraphProvider:
         window: SyncWindow | None = None,
         *,
         known: Container[str] = frozenset(),
+        settled: Container[str] = frozenset(),
     ) -> AsyncIterator[ChangePage]:
         """One calendarView delta round. The window goes on the first request only; after
         that the returned ``nextLink`` / ``deltaLink`` are called as they are.
@@ -153,7 +154,7 @@ class MicrosoftGraphProvider:
             items = page.get("value", [])
             removed = [str(i["id"]) for i in items if "@removed" in i]
             live = [i for i in items if "@removed" not in i]
-            removed, still_there = await self._confirm_removed(removed, known)
+            removed, still_there = await self._confirm_removed(removed, known, settled)
             live += still_there
             masters = await lookup.masters(live)
             tags = await lookup.tags([*masters, *live], known) if self._fetch_tags else {}
@@ -168,13 +169,14 @@ class MicrosoftGraphProvider:
             return
 
     async def _confirm_removed(
-        self, removed: list[str], known: Container[str]
+        self, removed: list[str], known: Container[str], settled: Container[str]
     ) -> tuple[list[str], list[dict[str, Any]]]:
         """Delta also reports an event that merely left the window (moved out of it) as
         removed. The removals of linked events are read back, in ``$batch`` GETs of 20:
         those still there are returned as live events, so what this adapter reports as
-        removed is gone. Removals of unknown events are passed on unread (nothing to undo)."""
-        linked = [r for r in removed if r in known]
+        removed is gone. Removals of unknown events, and of events the caller has already
+        settled as gone (``settled``: the echo of its own deletes), are passed on unread."""
+        linked = [r for r in removed if r in known and r not in settled]
         if not linked:
             return removed, []
         found = await self._batch_read(linked)
@@ -183,30 +185,40 @@ class MicrosoftGraphProvider:
         return gone, back
 
     async def _batch_read(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
-        """Events by id (tag expanded) through ``$batch``, chained as the writes are; None
-        for an event that is gone. A part that fails otherwise is read again on its own."""
+        """Events by id (tag expanded) through ``$batch``; None for an event that is gone.
+        Reads are not chained with ``dependsOn`` (one 404 would fail every later part with
+        424); a part the mailbox refused for now (429, 5xx) goes into the next batch, and
+        after three rounds is read on its own."""
         query = urlencode({"$expand": codec.EXPAND_TAG})
         found: dict[str, dict[str, Any] | None] = {}
-        for start in range(0, len(ids), CAPABILITIES.max_batch_size):
-            chunk = ids[start : start + CAPABILITIES.max_batch_size]
-            requests = [
-                {"id": str(n), "method": "GET", "url": f"/me/events/{_q(event_id)}?{query}",
-                 "headers": {"Prefer": PREFER}, **({"dependsOn": [str(n - 1)]} if n else {})}
-                for n, event_id in enumerate(chunk)
-            ]  # fmt: skip
-            body = await self.http.json(
-                "POST", f"{self._api}/$batch", json={"requests": requests}, cost=len(chunk)
-            )
-            answers = {str(a.get("id")): a for a in body.get("responses", [])}
-            for n, event_id in enumerate(chunk):
-                answer = answers.get(str(n), {})
-                status = int(answer.get("status", 0))
-                if 200 <= status < 300 and isinstance(answer.get("body"), dict):
-                    found[event_id] = answer["body"]
-                elif status == 404:
-                    found[event_id] = None
-                else:
-                    found[event_id] = await self._raw(event_id)
+        pending = list(ids)
+        for _ in range(3):
+            retry: list[str] = []
+            for start in range(0, len(pending), CAPABILITIES.max_batch_size):
+                chunk = pending[start : start + CAPABILITIES.max_batch_size]
+                requests = [
+                    {"id": str(n), "method": "GET", "url": f"/me/events/{_q(event_id)}?{query}",
+                     "headers": {"Prefer": PREFER}}
+                    for n, event_id in enumerate(chunk)
+                ]  # fmt: skip
+                body = await self.http.json(
+                    "POST", f"{self._api}/$batch", json={"requests": requests}, cost=len(chunk)
+                )
+                answers = {str(a.get("id")): a for a in body.get("responses", [])}
+                for n, event_id in enumerate(chunk):
+                    answer = answers.get(str(n), {})
+                    status = int(answer.get("status", 0))
+                    if 200 <= status < 300 and isinstance(answer.get("body"), dict):
+                        found[event_id] = answer["body"]
+                    elif status in (404, 410):
+                        found[event_id] = None
+                    else:
+                        retry.append(event_id)
+            if not retry:
+                return found
+            pending = retry
+        for event_id in pending:
+            found[event_id] = await self._raw(event_id)
         return found
 
     async def _list_events(self, calendar_id: str) -> dict[str, dict[str, Any]]:

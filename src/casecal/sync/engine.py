@@ -357,9 +357,9 @@ class _Pass:
         listed = 0
         async with self.engine.sessionmaker() as session:
             _, _, _, links = await self._context(session)
-            known = await links.remote_ids()
+            known, settled = await links.remote_ids()
         rounds = self.provider.changes(
-            self.calendar_id, cursor, window if full else None, known=known
+            self.calendar_id, cursor, window if full else None, known=known, settled=settled
         )
         async for page in rounds:
             seen.update(remote.id for remote in page.events)

@@ -72,10 +72,12 @@ class LinkStore:
         )
         return {(k, e): v for k, e, v in (await self.session.execute(query)).all()}
 
-    async def remote_ids(self) -> set[str]:
-        """Every linked remote id, tombstoned links included (their events are known too)."""
-        query = select(Link.remote_id).where(*self._scope())
-        return set((await self.session.scalars(query)).all())
+    async def remote_ids(self) -> tuple[set[str], set[str]]:
+        """Every linked remote id (tombstoned links included: their events are known too),
+        and those of the tombstoned links (settled as gone)."""
+        query = select(Link.remote_id, Link.tombstoned_at.is_not(None)).where(*self._scope())
+        rows = (await self.session.execute(query)).all()
+        return {r for r, _ in rows}, {r for r, gone in rows if gone}
 
     async def live_remote_ids(self) -> set[str]:
         query = select(Link.remote_id).where(*self._scope(), Link.tombstoned_at.is_(None))
