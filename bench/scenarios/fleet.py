@@ -60,33 +60,29 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import random
-import secrets
 import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench import minimums
 from bench.accounts import Counter, RemoteAccount
-from bench.emulator import Admin, free_port
+from bench.emulator import Admin
 from bench.host import BASE_URL
 from bench.measure import Meter, peak_rss_mb
 from bench.report import Sample, percentile
+from bench.scenarios.webhook import receiver
 from bench.workload import host_specs
 from casecal.providers.base import Provider
 from casecal.services.access import Actor
@@ -107,7 +103,6 @@ from casecal.store.tables import (
 from casecal.sync.channels import ChannelManager
 from casecal.sync.engine import PassReport, SyncEngine
 from casecal.sync.scheduler import Scheduler
-from casecal.web.routes import webhooks
 
 SCENARIO = "fleet"
 HOST_SHARE = 0.5
@@ -336,33 +331,6 @@ async def _connect(
             )  # fmt: skip
 
 
-@contextlib.asynccontextmanager
-async def receiver(fleet: Fleet) -> AsyncIterator[tuple[str, str]]:
-    """The app's webhook router on a loopback port, kicking the fleet's scheduler; yields its
-    base URL and secret key."""
-    app = FastAPI()
-    app.include_router(webhooks.router)
-    key = secrets.token_urlsafe(32)
-    app.state.sessionmaker = fleet.sessionmaker
-    app.state.settings = SimpleNamespace(secret_keys=[key])
-    app.state.scheduler = app.state.kicker = fleet.scheduler
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    else:
-        raise RuntimeError("the webhook receiver did not start")
-    try:
-        yield f"http://127.0.0.1:{port}", key
-    finally:
-        server.should_exit = True
-        await serving
-
-
 async def open_channels(fleet: Fleet, admin: Admin, url: str, key: str) -> None:
     """A watch channel or subscription per connection, on the receiver."""
     setting = (
@@ -538,7 +506,7 @@ async def run(
             await fleet.add_events(events)
             await fleet.scheduler.start()
             await fleet.initial_sync()
-            async with receiver(fleet) as (url, key):
+            async with receiver(fleet.sessionmaker, fleet.scheduler) as (url, key):
                 await open_channels(fleet, admin, url, key)
                 await fleet.settle()
                 seeded = time.perf_counter() - seeding

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench import minimums
 from bench.emulator import free_port
@@ -26,6 +27,7 @@ from bench.workload import host_specs
 from casecal.providers.base import Provider
 from casecal.store.tables import Connection, Link
 from casecal.sync.channels import ChannelManager
+from casecal.sync.kicks import Kicker
 
 BASE_ENTRIES = 20
 WAIT_S = 10.0
@@ -60,18 +62,22 @@ class Runner:
 
 
 @contextlib.asynccontextmanager
-async def receiver(s: Setup, runner: Runner) -> AsyncIterator[tuple[str, str]]:
-    """The app's webhook router on a loopback port; yields its base URL and secret key."""
+async def receiver(
+    sessionmaker: async_sessionmaker[AsyncSession], kicker: Kicker
+) -> AsyncIterator[tuple[str, str]]:
+    """The app's webhook router on a loopback port, kicking ``kicker``; yields its base URL
+    and secret key."""
     from casecal.web.routes import webhooks
 
     app = FastAPI()
     app.include_router(webhooks.router)
     key = secrets.token_urlsafe(32)
-    app.state.sessionmaker = s.host.sessionmaker
+    app.state.sessionmaker = sessionmaker
     app.state.settings = SimpleNamespace(secret_keys=[key])
-    app.state.scheduler = app.state.kicker = runner
+    app.state.scheduler = app.state.kicker = kicker
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning")
+    server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     for _ in range(500):
         if server.started:
@@ -105,7 +111,7 @@ async def remote_to_host(s: Setup, size: int) -> Sample:
     runner = Runner(s)
     latencies: list[float] = []
     missed = 0
-    async with receiver(s, runner) as (url, key):
+    async with receiver(s.host.sessionmaker, runner) as (url, key):
 
         async def provider_for(_connection: Connection) -> Provider:
             return s.provider

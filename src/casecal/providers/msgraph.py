@@ -223,17 +223,9 @@ class MicrosoftGraphProvider:
 
     async def _list_events(self, calendar_id: str) -> dict[str, dict[str, Any]]:
         """Every single event and series master of the calendar, tag expanded, by id."""
-        found: dict[str, dict[str, Any]] = {}
-        url: str | None = self._events(calendar_id)
-        params: dict[str, Any] | None = {"$expand": codec.EXPAND_TAG, "$top": TAG_PAGE}
-        while url is not None:
-            page = await self.http.json("GET", url, params=params)
-            params = None
-            for item in page.get("value", []):
-                found[str(item["id"])] = item
-            next_link = page.get("@odata.nextLink")
-            url = str(next_link) if next_link else None
-        return found
+        params = {"$expand": codec.EXPAND_TAG, "$top": TAG_PAGE}
+        listing = self._items(self._events(calendar_id), params)
+        return {str(item["id"]): item async for item in listing}
 
     async def _raw(self, event_id: str) -> dict[str, Any] | None:
         try:
@@ -328,21 +320,28 @@ class MicrosoftGraphProvider:
     ) -> list[tuple[str, datetime | date]]:
         """(occurrence id, original start) of the live occurrences of a series in a window."""
         found: list[tuple[str, datetime | date]] = []
-        url: str | None = f"{self._event(series_id)}/instances"
-        params: dict[str, Any] | None = {
+        params = {
             "startDateTime": _iso(window.start), "endDateTime": _iso(window.end),
             "$top": TAG_PAGE,
         }  # fmt: skip
-        while url is not None:
-            page = await self.http.json("GET", url, params=params)
-            params = None
-            for item in page.get("value", []):
-                original = codec.remote(item, None).original_start
-                if original is not None:
-                    found.append((str(item["id"]), original))
-            next_link = page.get("@odata.nextLink")
-            url = str(next_link) if next_link else None
+        async for item in self._items(f"{self._event(series_id)}/instances", params):
+            original = codec.remote(item, None).original_start
+            if original is not None:
+                found.append((str(item["id"]), original))
         return found
+
+    async def _items(self, url: str, params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The items of a paged Graph list: ``params`` on the first request, then each
+        ``@odata.nextLink`` as it is."""
+        next_url: str | None = url
+        query: dict[str, Any] | None = params
+        while next_url is not None:
+            page = await self.http.json("GET", next_url, params=query)
+            query = None
+            for item in page.get("value", []):
+                yield item
+            next_link = page.get("@odata.nextLink")
+            next_url = str(next_link) if next_link else None
 
     async def delete_event(self, calendar_id: str, event_id: str, *, etag: str | None) -> None:
         await self.http.request("DELETE", self._event(event_id), headers=codec.if_match(etag))

@@ -486,29 +486,15 @@ class _Pass:
             await self._settled(session)
 
     async def _occurrence_in(self, session: AsyncSession, remote: pb.RemoteEvent) -> None:
-        _, _, view, links = await self._context(session)
+        _, _, _, links = await self._context(session)
         link = await links.by_remote(remote.series_id or "")
         if link is None or link.entry_kind is not EntryKind.APPOINTMENT:
             return
         if not remote.cancelled:
             self._count("in", "appointment", "occurrence_override_skipped")
             return
-        row = await view.load(link.entry_kind, link.entry_id)
-        if not isinstance(row, Appointment) or remote.original_start is None:
-            return
-        if remote.cancelled:
-            stamp = remote.original_start.isoformat()
-            if stamp not in row.exdates:
-                before = await view.item(row)
-                in_step = before is not None and before.side.fingerprint == link.host_fingerprint
-                row.exdates = [*row.exdates, stamp]
-                self._count("in", "appointment", "occurrence_cancelled")
-                after = await view.item(row)
-                if in_step and after is not None:
-                    # The remote already holds this cancellation: the link's host side
-                    # moves with it, so the push does not send the series back. (Not when
-                    # the host had its own unsent change: that must still go out.)
-                    await _move_host_side(session, link, row, after.side.fingerprint)
+        if remote.original_start is not None:
+            await self._cancel_in(session, link.remote_id, [remote.original_start])
 
     async def _absences(self, page: pb.ChangePage, window: pb.SyncWindow, *, full: bool) -> None:
         """Graph lists all of a changed series' occurrences in the window and shows a cancelled
@@ -560,9 +546,11 @@ class _Pass:
         before = await view.item(row)
         if not isinstance(row, Appointment) or before is None:
             return
-        stamps = [m.isoformat() for m in missing if m.isoformat() not in row.exdates]
-        row.exdates = [*row.exdates, *stamps]
-        self.counts["in"]["appointment.occurrence_cancelled"] += len(stamps)
+        known = len(row.exdates)
+        row.exdates = merge_exdates(row.exdates, [m.isoformat() for m in missing])
+        if len(row.exdates) == known:
+            return
+        self.counts["in"]["appointment.occurrence_cancelled"] += len(row.exdates) - known
         after = await view.item(row)
         if after is not None and before.side.fingerprint == link.host_fingerprint:
             # The remote already holds these cancellations: the link's host side moves
