@@ -30,6 +30,20 @@ class Person:
 
 
 @dataclass(frozen=True)
+class OccurrenceChange:
+    """One occurrence of a recurring appointment changed on its own (moved, retitled, another
+    place or note), keyed by ``original_start``: where the series' rule puts it. What is not
+    kept here (reminders, attendees, privacy, busy/free) follows the series."""
+
+    original_start: date | datetime
+    title: str
+    start: date | datetime
+    end: date | datetime
+    location: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
 class Case:
     """The case an entry belongs to."""
 
@@ -63,6 +77,7 @@ class Appointment:
     show_as: str = "busy"
     rrule: str | None = None
     exdates: tuple[date | datetime, ...] = ()
+    overrides: tuple[OccurrenceChange, ...] = ()
     origin: str = "host"
     kind: ClassVar[EntryKind] = EntryKind.APPOINTMENT
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from string import Formatter
 
@@ -18,12 +18,14 @@ from casecal.domain.entries import (
     Case,
     EntryKind,
     HostEntry,
+    OccurrenceChange,
     Person,
     StepReminder,
 )
 from casecal.domain.event import Attendee, CanonicalEvent, Override, Unrepresentable
 from casecal.domain.recurrence import EventTime, Recurrence
 from casecal.domain.tags import Tag
+from casecal.domain.timezones import zone
 
 PRIVATE_TITLE = "Private appointment"
 STEP_REMINDER_MINUTES = 15 * 60
@@ -175,7 +177,7 @@ def event_for_entry(
         attendees = tuple(Attendee(p.email, p.name) for p in entry.attendees)
         if entry.rrule:
             recurrence = Recurrence(rrules=(entry.rrule,), exdates=entry.exdates)
-    return CanonicalEvent(
+    series = CanonicalEvent(
         title=title,
         description=describe(entry, case, base_url=base_url),
         location=location,
@@ -189,6 +191,34 @@ def event_for_entry(
         busy=busy,
         categories=categories,
         tag=Tag(entry_id=entry.id, kind=entry.kind, connection_id=connection_id),
+    )
+    if not isinstance(entry, Appointment) or recurrence is None or not entry.overrides:
+        return series
+    changed = tuple(
+        Override(change.original_start, _occurrence_event(series, entry, change, case, base_url))
+        for change in entry.overrides
+    )
+    return replace(series, overrides=changed)
+
+
+def _occurrence_event(
+    series: CanonicalEvent,
+    entry: Appointment,
+    change: OccurrenceChange,
+    case: Case | None,
+    base_url: str,
+) -> CanonicalEvent:
+    """One changed occurrence as its own event: the change's own fields over the series'."""
+    return replace(
+        series,
+        title=change.title,
+        description=describe(replace(entry, notes=change.notes), case, base_url=base_url),
+        location=change.location,
+        start=change.start,
+        end=change.end,
+        recurrence=None,
+        overrides=(),
+        tag=None,
     )
 
 
@@ -240,8 +270,8 @@ class AppointmentFields:
     show_as: str
     rrule: str | None
     exdates: tuple[EventTime, ...]
-    overrides: tuple[Override, ...]
-    """Changed occurrences; the host keeps none, the sync engine decides what to do."""
+    overrides: tuple[OccurrenceChange, ...]
+    """Occurrences of the series changed on their own."""
 
 
 def appointment_fields(event: CanonicalEvent, *, full_details: bool = False) -> AppointmentFields:
@@ -270,5 +300,24 @@ def appointment_fields(event: CanonicalEvent, *, full_details: bool = False) -> 
         show_as="busy" if event.busy else "free",
         rrule=rec.rrules[0] if rec else None,
         exdates=rec.exdates if rec else (),
-        overrides=() if hidden else event.overrides,
+        overrides=tuple(occurrence_change(o, tz=event.tz, hidden=hidden) for o in event.overrides),
+    )
+
+
+def occurrence_change(override: Override, *, tz: str, hidden: bool = False) -> OccurrenceChange:
+    """What the host keeps of a remote series' changed occurrence: its own title, times, place
+    and notes, times in the series' zone ``tz``. A ``hidden`` (private, not opted in) series
+    keeps the times only."""
+    single = override.event
+
+    def local(value: EventTime) -> EventTime:
+        return value.astimezone(zone(tz)) if isinstance(value, datetime) else value
+
+    return OccurrenceChange(
+        original_start=local(override.original_start),
+        title=PRIVATE_TITLE if hidden else single.title,
+        start=local(single.start),
+        end=local(single.end),
+        location="" if hidden else single.location,
+        notes="" if hidden else strip_footer(single.description),
     )

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rruleset, rrulestr
 
+from casecal.domain.entries import OccurrenceChange
+from casecal.domain.recurrence import time_key
 from casecal.errors import ValidationFailed
 
 MIN_YEAR = 1900
@@ -226,3 +228,84 @@ def day_span(day: date, zone: ZoneInfo) -> Span:
 def duration_span(start: datetime, minutes: int) -> Span:
     """A court date or interview: start plus its duration."""
     return Span(start, start + timedelta(minutes=minutes))
+
+
+def parse_overrides(
+    values: list[dict[str, str]],
+    *,
+    all_day: bool,
+    zone: ZoneInfo,
+    rule: str | None,
+    first: date | datetime,
+    exdates: list[str],
+    lenient: bool = False,
+) -> list[OccurrenceChange]:
+    """Occurrences changed on their own: each names an occurrence of the series (its
+    ``original_start``, as an exdate would) and gives that occurrence its own title, times,
+    place and notes. Times come back in ``zone`` (datetimes) or as dates (all-day). With
+    ``lenient`` (overrides kept from before a change of the series), one whose occurrence the
+    series no longer has is dropped instead of refused."""
+    if values and rule is None:
+        raise ValidationFailed("overrides need an rrule", field="overrides")
+    if not values or rule is None:
+        return []
+    cancelled = set(exdates)
+    out: dict[str, OccurrenceChange] = {}
+    for i, raw in enumerate(values):
+        field = f"overrides.{i}"
+        original = _override_time(raw["original_start"], all_day, zone, f"{field}.original_start")
+        start = _override_time(raw["start"], all_day, zone, f"{field}.start")
+        end = _override_time(raw["end"], all_day, zone, f"{field}.end")
+        if time_key(end) < time_key(start) or (all_day and end == start):
+            raise ValidationFailed("an occurrence ends after it starts", field=f"{field}.end")
+        if not _is_occurrence(rule, first, original, all_day, zone):
+            if lenient:
+                continue  # the series moved on under it: the override goes with the old slot
+            raise ValidationFailed(
+                "original_start is not an occurrence of the series", field=f"{field}.original_start"
+            )
+        key = (
+            original.astimezone(UTC).isoformat()
+            if isinstance(original, datetime)
+            else original.isoformat()
+        )
+        if key in cancelled:
+            raise ValidationFailed(
+                "that occurrence is cancelled (in exdates)", field=f"{field}.original_start"
+            )
+        if key in out:
+            raise ValidationFailed("one override per occurrence", field=f"{field}.original_start")
+        out[key] = OccurrenceChange(
+            original_start=original, title=raw["title"], start=start, end=end,
+            location=raw.get("location", ""), notes=raw.get("notes", ""),
+        )  # fmt: skip
+    return [out[k] for k in sorted(out)]
+
+
+def _override_time(raw: str, all_day: bool, zone: ZoneInfo, field: str) -> date | datetime:
+    try:
+        if all_day:
+            return check_date(date.fromisoformat(raw), field)
+        return to_utc(datetime.fromisoformat(raw), zone, field).astimezone(zone)
+    except ValueError:
+        kind = "an ISO date" if all_day else "an ISO datetime"
+        raise ValidationFailed(f"{raw!r} is not {kind}", field=field) from None
+
+
+def _is_occurrence(
+    rule: str, first: date | datetime, when: date | datetime, all_day: bool, zone: ZoneInfo
+) -> bool:
+    """Whether the series starting at ``first`` under ``rule`` has an occurrence at ``when``."""
+    if isinstance(first, datetime) and isinstance(when, datetime):
+        dtstart, target = first.astimezone(zone), when.astimezone(zone)
+    else:
+        dtstart, target = datetime.combine(first, time()), datetime.combine(when, time())
+    try:
+        found = _parse_rule(rule, dtstart).after(target - timedelta(seconds=1))
+    except (ValueError, TypeError, OverflowError):
+        return False
+    if found is None:
+        return False
+    if all_day:
+        return bool(found.date() == target.date())
+    return bool(found.astimezone(UTC) == target.astimezone(UTC))

@@ -6,13 +6,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from casecal.domain.event import CanonicalEvent
+from casecal.domain.event import CanonicalEvent, Override
 from casecal.domain.google_json import (
     from_google,
+    google_instance_id,
     google_original_start,
     google_tag,
     to_google,
+    to_google_override,
 )
+from casecal.domain.recurrence import EventTime
 from casecal.domain.tags import Tag, google_event_id
 from casecal.errors import ValidationFailed
 from casecal.providers._google_wire import Part
@@ -22,6 +25,16 @@ from casecal.providers.base import CreateOp, DeleteOp, RemoteEvent, UpdateOp, Wr
 def encode(event: CanonicalEvent, tag: Tag, *, event_id: str | None = None) -> dict[str, Any]:
     """The insert / update body of ``event``, carrying ``tag`` in a private property."""
     return to_google(event, tag, event_id=event_id)
+
+
+def encode_override(override: Override, series_id: str, series_tz: str, tag: Tag) -> dict[str, Any]:
+    """The PUT body of one changed occurrence of series ``series_id``."""
+    return to_google_override(override, master_id=series_id, series_tz=series_tz, tag=tag)
+
+
+def instance_id(series_id: str, original_start: EventTime) -> str:
+    """The id of the instance of ``series_id`` the rule puts at ``original_start``."""
+    return google_instance_id(series_id, original_start)
 
 
 def remote(item: dict[str, Any], default_tz: str) -> RemoteEvent:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from casecal.domain.event import CanonicalEvent
+from casecal.domain.event import CanonicalEvent, Override
 from casecal.domain.graph_json import (
     TAG_EXPAND,
     event_zone,
@@ -15,6 +15,7 @@ from casecal.domain.graph_json import (
     graph_tag,
     tag_filter,
     to_graph,
+    to_graph_override,
 )
 from casecal.domain.tags import Tag
 from casecal.errors import ValidationFailed
@@ -28,6 +29,11 @@ filter_tag = tag_filter
 def encode(event: CanonicalEvent, tag: Tag) -> dict[str, Any]:
     """The PATCH body of ``event``, carrying ``tag`` as our named extended property."""
     return to_graph(event, tag)
+
+
+def encode_override(override: Override) -> dict[str, Any]:
+    """The PATCH body of one changed occurrence of a series."""
+    return to_graph_override(override)
 
 
 def encode_create(event: CanonicalEvent, tag: Tag) -> dict[str, Any]:

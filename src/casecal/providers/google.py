@@ -226,7 +226,8 @@ class GoogleCalendarProvider:
             if exc.status != 409:
                 raise
             return await self._existing(calendar_id, event_id, event, tag)
-        return codec.result(codec.remote(item, await self._zone(calendar_id)))
+        written = codec.result(codec.remote(item, await self._zone(calendar_id)))
+        return await self._write_overrides(calendar_id, event, tag, written)
 
     async def _existing(
         self, calendar_id: str, event_id: str, event: CanonicalEvent, tag: Tag
@@ -265,7 +266,23 @@ class GoogleCalendarProvider:
             json=codec.encode(event, tag),
             headers=codec.if_match(etag),
         )
-        return codec.result(codec.remote(item, await self._zone(calendar_id)))
+        written = codec.result(codec.remote(item, await self._zone(calendar_id)))
+        return await self._write_overrides(calendar_id, event, tag, written)
+
+    async def _write_overrides(
+        self, calendar_id: str, event: CanonicalEvent, tag: Tag, written: WriteResult
+    ) -> WriteResult:
+        """A series' changed occurrences are instances of their own on Google: after the
+        series, each one is written to its instance id (``<series>_<original start>``)."""
+        for override in event.overrides:
+            instance = codec.instance_id(written.id, override.original_start)
+            await self.http.json(
+                "PUT",
+                self._event(calendar_id, instance),
+                params=NO_UPDATES,
+                json=codec.encode_override(override, written.id, event.tz, tag),
+            )
+        return written
 
     async def delete_event(self, calendar_id: str, event_id: str, *, etag: str | None) -> None:
         await self.http.request(
@@ -301,7 +318,12 @@ class GoogleCalendarProvider:
                 if answer is None:
                     out.append(await write_one(self, calendar_id, op))
                 elif answer.status < 300:
-                    out.append(codec.batch_result(op, answer.body, zone))
+                    written = codec.batch_result(op, answer.body, zone)
+                    if isinstance(op, CreateOp | UpdateOp):
+                        written = await self._write_overrides(
+                            calendar_id, op.event, op.tag, written
+                        )
+                    out.append(written)
                 else:
                     error = classify_parts(answer.status, answer.body)
                     if (

@@ -271,7 +271,7 @@ class MicrosoftGraphProvider:
         item = await self.http.json(
             "POST", self._events(calendar_id), json=codec.encode_create(event, tag), idempotent=True
         )
-        return await self._cancel_occurrences(event, codec.result(codec.remote(item, tag)))
+        return await self._exceptions(event, codec.result(codec.remote(item, tag)))
 
     async def update_event(
         self,
@@ -288,29 +288,36 @@ class MicrosoftGraphProvider:
             json=codec.encode(event, tag),
             headers=codec.if_match(etag),
         )
-        return await self._cancel_occurrences(event, codec.result(codec.remote(item, tag)))
+        return await self._exceptions(event, codec.result(codec.remote(item, tag)))
 
-    async def _cancel_occurrences(self, event: CanonicalEvent, written: WriteResult) -> WriteResult:
-        """Graph's recurrence has no EXDATE: a series written with cancelled occurrences
-        (``recurrence.exdates``) gets them by deleting those occurrences, found through
-        ``/instances`` around them; writing the recurrence again brings them back, so this
-        follows every write of a series. The series is then read again for its new change
-        key (the deletions changed it)."""
+    async def _exceptions(self, event: CanonicalEvent, written: WriteResult) -> WriteResult:
+        """Graph's recurrence has no EXDATE and writing it drops a series' exceptions: after
+        every write of a series, its cancelled occurrences (``recurrence.exdates``) are
+        deleted and its changed ones (``overrides``) patched, found through ``/instances``
+        around them. The series is then read again for its new change key."""
         rec = event.recurrence
-        if rec is None or not rec.exdates:
+        if rec is None or not (rec.exdates or event.overrides):
             return written
-        keys = {time_key(x) for x in rec.exdates}
-        instants = [_instant(x) for x in rec.exdates]
+        cancelled = {time_key(x) for x in rec.exdates}
+        changed = {time_key(o.original_start): o for o in event.overrides}
+        instants = [
+            _instant(x) for x in (*rec.exdates, *(o.original_start for o in event.overrides))
+        ]
         window = SyncWindow(
             start=min(instants) - timedelta(days=1), end=max(instants) + timedelta(days=1)
         )
-        deleted = False
+        touched = False
         for occurrence_id, original in await self._instances(written.id, window):
-            if time_key(original) in keys:
+            key = time_key(original)
+            if key in cancelled:
                 with suppress(NotFound):  # already cancelled
                     await self.http.request("DELETE", self._event(occurrence_id))
-                deleted = True
-        if not deleted:
+                touched = True
+            elif key in changed:
+                body = codec.encode_override(changed[key])
+                await self.http.request("PATCH", self._event(occurrence_id), json=body)
+                touched = True
+        if not touched:
             return written
         fresh = await self._read(written.id)
         return WriteResult(id=fresh.id, etag=fresh.etag, reused=written.reused, remote=fresh)
@@ -371,7 +378,7 @@ class MicrosoftGraphProvider:
                 if answer is not None and int(answer.get("status", 0)) < 300:
                     written = codec.batch_result(op, answer.get("body"))
                     if isinstance(op, CreateOp | UpdateOp):
-                        written = await self._cancel_occurrences(op.event, written)
+                        written = await self._exceptions(op.event, written)
                     out.append(written)
                     continue
                 error = (

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casecal.domain import overrides
 from casecal.domain import validation as v
 from casecal.errors import ValidationFailed
 from casecal.services.access import Actor, require_editor
@@ -57,6 +58,12 @@ def _times(draft: dict[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
         span = v.timed_span(start, end, zone, rule, tuple(exdates))
         out |= {"start_at": start, "end_at": end, "start_date": None, "end_date": None}
     out |= {"starts_at": span.starts_at, "ends_at": span.ends_at}
+    changes = v.parse_overrides(
+        list(draft.get("overrides") or []), all_day=all_day, zone=zone, rule=rule,
+        first=out["start_date"] if all_day else out["start_at"], exdates=exdates,
+        lenient="overrides" not in given,
+    )  # fmt: skip
+    out["overrides"] = [overrides.to_stored(change) for change in changes]
     return out
 
 
@@ -70,6 +77,7 @@ async def _references(
         await get_in_firm(session, Case, draft["case_id"], actor.firm_id, field="case_id")
 
 
+_SERIES = ("time_zone", "all_day", "rrule", "exdates", "overrides")
 _PLAIN = (
     "title", "notes", "location", "attendees", "reminder_minutes", "private", "show_as",
     "case_id", "owner_id",
@@ -83,7 +91,7 @@ async def create_appointment(
     require_editor(actor, "create appointments")
     firm = await get_firm(session, actor.firm_id)
     draft: dict[str, Any] = {"owner_id": actor.user_id, "time_zone": firm.time_zone}
-    draft |= {"all_day": False, "rrule": None, "exdates": [], "attendees": []}
+    draft |= {"all_day": False, "rrule": None, "exdates": [], "overrides": [], "attendees": []}
     draft |= {k: val for k, val in data.items() if val is not None or k not in draft}
     await _references(session, actor, draft, {"owner_id": draft["owner_id"], **data})
     values = _times(draft, data)
@@ -99,10 +107,7 @@ async def update_appointment(
     entry = await get_entry(session, actor, Appointment, entry_id)
     require_editor(actor, "change appointments")
     check_appointment_owner(actor, entry.owner_id)
-    draft: dict[str, Any] = {
-        k: getattr(entry, k)
-        for k in (*_PLAIN, *_TIMED, *_ALL_DAY, "time_zone", "all_day", "rrule", "exdates")
-    }
+    draft: dict[str, Any] = {k: getattr(entry, k) for k in (*_PLAIN, *_TIMED, *_ALL_DAY, *_SERIES)}
     if data.get("start_at") is not None and entry.start_at is not None and "end_at" not in data:
         draft["end_at"] = data["start_at"] + (entry.end_at or entry.start_at) - entry.start_at
     draft |= dict(data)

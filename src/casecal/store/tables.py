@@ -233,6 +233,9 @@ class Appointment(_Entry, Base):
     rrule: Mapped[str | None] = mapped_column(String(500))
     exdates: Mapped[list[Any]] = mapped_column(default=list)
     """Excluded occurrences (ISO dates for all-day series, ISO datetimes otherwise)."""
+    overrides: Mapped[list[Any]] = mapped_column(default=list)
+    """Occurrences changed on their own: ``{"original_start", "title", "start", "end",
+    "location", "notes"}`` each, times as in ``exdates``."""
     origin: Mapped[str] = mapped_column(String(16), default="host")
     """``host`` when made in CaseCal, ``remote`` when imported from an external calendar."""
 

@@ -17,9 +17,10 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from casecal.domain.event import CanonicalEvent
+from casecal.domain import overrides
+from casecal.domain.event import CanonicalEvent, Override
 from casecal.domain.guard import DEFAULT_LIMITS, Limits, Verdict, review
-from casecal.domain.mapping import appointment_fields
+from casecal.domain.mapping import appointment_fields, occurrence_change
 from casecal.domain.occurrences import absent_occurrences
 from casecal.domain.plan import UNKNOWN, Action, HostSide, Op, RemoteSide, plan
 from casecal.domain.policy import ConflictPolicy, Policy, RemoteDeletes
@@ -393,6 +394,7 @@ class _Pass:
                 owners = [e.series_id or e.id for e in page.events] + list(page.removed)
                 found = await links.prefetch(owners)
                 await view.prefetch((link.entry_kind, link.entry_id) for link in found)
+                await self._occurrence_news(session, page, window)
                 # Masters before their occurrences, so an occurrence finds its series linked.
                 ordered = sorted(page.events, key=lambda e: e.series_id is not None)
                 for done, remote in enumerate(ordered, start=1):
@@ -414,6 +416,20 @@ class _Pass:
                 await session.commit()
             finally:
                 self._page = None
+
+    async def _occurrence_news(
+        self, session: AsyncSession, page: pb.ChangePage, window: pb.SyncWindow
+    ) -> None:
+        """What a page says of single occurrences of series linked already (cancelled or
+        changed ones, and on Graph those it leaves out) goes to the host before any series of
+        the page is settled: a series the host changed is written back whole while the page is
+        applied, and that write must carry them (on Graph it brings cancelled occurrences back
+        and drops exceptions). Applying them again after the page's masters changes nothing."""
+        for remote in page.events:
+            if remote.series_id is not None:
+                await self._occurrence_in(session, remote)
+        if self.provider.capabilities.occurrences_listed:
+            await self._absences(page, window, full=page.full)
 
     async def _remote_removed(self, remote_id: str) -> None:
         """``remote_id`` seems gone (a feed that also reports events leaving the window, or a
@@ -467,9 +483,9 @@ class _Pass:
     async def _occurrence(self, remote: pb.RemoteEvent) -> None:
         """An occurrence of a series. Graph's delta lists occurrences, not the master: the first
         one of an unknown series brings the master in (once per pass). A cancelled occurrence
-        becomes an EXDATE of the host appointment; a moved or edited single occurrence is
-        counted and left for now. Graph reports an edit of a series as changed occurrences,
-        so the master of any series seen this way is read again, once per pass."""
+        becomes an EXDATE of the host appointment, a moved or edited one an override. Graph
+        reports an edit of a series as changed occurrences, so the master of any series seen
+        this way is read again, once per pass."""
         series_id = remote.series_id or ""
         if series_id not in self.masters_seen:
             self.masters_seen.add(series_id)
@@ -479,22 +495,45 @@ class _Pass:
                 return
             if master.series_id is None:
                 await self._remote_item(master)
-        if remote.raw.get("type") == "occurrence":
-            return  # a plain Graph occurrence: nothing of its own beyond its series
         async with self._session() as session:
             await self._occurrence_in(session, remote)
             await self._settled(session)
 
     async def _occurrence_in(self, session: AsyncSession, remote: pb.RemoteEvent) -> None:
+        if remote.raw.get("type") == "occurrence":
+            return  # a plain Graph occurrence: nothing of its own beyond its series
         _, _, _, links = await self._context(session)
         link = await links.by_remote(remote.series_id or "")
         if link is None or link.entry_kind is not EntryKind.APPOINTMENT:
             return
-        if not remote.cancelled:
-            self._count("in", "appointment", "occurrence_override_skipped")
+        if remote.original_start is None:
             return
-        if remote.original_start is not None:
+        if remote.cancelled:
             await self._cancel_in(session, link.remote_id, [remote.original_start])
+        elif remote.event is not None:
+            override = Override(remote.original_start, remote.event)
+            await self._override_in(session, link, override)
+
+    async def _override_in(self, session: AsyncSession, link: Link, override: Override) -> None:
+        """One occurrence of a linked series changed on its own remotely: the host keeps it as
+        an override of that occurrence. Our own write of it coming back changes nothing."""
+        connection, _, view, _ = await self._context(session)
+        row = await view.load(link.entry_kind, link.entry_id)
+        before = await view.item(row)
+        if not isinstance(row, Appointment) or before is None or not row.rrule:
+            return
+        hidden = override.event.private and not connection.import_private_details
+        change = overrides.to_stored(occurrence_change(override, tz=row.time_zone, hidden=hidden))
+        merged = overrides.merge(row.overrides, change)
+        if merged == row.overrides:
+            return
+        row.overrides = merged
+        self._count("in", "appointment", "occurrence_changed")
+        after = await view.item(row)
+        if after is not None and before.side.fingerprint == link.host_fingerprint:
+            # The remote already holds this occurrence as it is now: the link's host side
+            # moves with it, so the push does not write the series back.
+            await _move_host_side(session, link, row, after.side.fingerprint)
 
     async def _absences(self, page: pb.ChangePage, window: pb.SyncWindow, *, full: bool) -> None:
         """Graph lists all of a changed series' occurrences in the window and shows a cancelled
@@ -911,11 +950,15 @@ class _Pass:
             # Graph, which then shows the real ones by their absence again).
             same_rule = bool(row.rrule) and row.rrule == fields.rrule
             cancelled = list(row.exdates) if same_rule else []
+            changed = list(row.overrides) if same_rule else []
             view.update_appointment(row, fields)
             if cancelled:
                 # Google keeps a cancelled occurrence as an instance of its own, not on the
                 # series: a series read again does not list it, and must not undo it.
                 row.exdates = merge_exdates(row.exdates, cancelled)
+            for change in changed:
+                # Changed occurrences too are instances of their own on both providers.
+                row.overrides = overrides.merge(row.overrides, change)
             row.deleted_at = None
             target = row
             self._count("in", "appointment", "update" if effect is Op.UPDATE_HOST else "restore")

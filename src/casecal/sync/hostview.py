@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain import entries as d
+from casecal.domain import overrides
 from casecal.domain.event import CanonicalEvent
 from casecal.domain.mapping import AppointmentFields, event_for_entry
 from casecal.domain.plan import HostSide
@@ -44,7 +45,8 @@ def to_domain(row: EntryRow) -> d.HostEntry:
             end_date=row.end_date,
             attendees=tuple(d.Person(a["email"], a.get("name", "")) for a in row.attendees),
             reminder_minutes=row.reminder_minutes, private=row.private, show_as=row.show_as,
-            rrule=row.rrule, exdates=tuple(_exdate(x) for x in row.exdates), origin=row.origin,
+            rrule=row.rrule, exdates=tuple(_exdate(x) for x in row.exdates),
+            overrides=tuple(overrides.from_stored(x) for x in row.overrides), origin=row.origin,
         )  # fmt: skip
     if isinstance(row, CourtDate):
         return d.CourtDate(
@@ -255,6 +257,7 @@ def _appointment_values(fields: AppointmentFields) -> dict[str, object]:
         "show_as": fields.show_as,
         "rrule": fields.rrule,
         "exdates": [x.isoformat() for x in fields.exdates],
+        "overrides": [overrides.to_stored(x) for x in fields.overrides],
         "starts_at": starts,
         "ends_at": ends,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,9 @@ class Remote(Protocol):
     def raw(self, event_id: str) -> dict[str, Any]: ...
     def retitle(self, event_id: str, title: str) -> None: ...
     def cancel_occurrence(self, series_id: str, original_start: datetime) -> None: ...
+    def change_occurrence(
+        self, series_id: str, original_start: datetime, title: str, start: datetime
+    ) -> None: ...
     def move(self, event_id: str, start: datetime, end: datetime) -> None: ...
     def delete(self, event_id: str) -> None: ...
     def expire_cursor(self) -> None: ...
@@ -108,6 +111,17 @@ class GoogleRemote:
 
     def cancel_occurrence(self, series_id: str, original_start: datetime) -> None:
         self.emu.client_delete(self.calendar_id, f"{series_id}_{_stamp(original_start)}")
+
+    def change_occurrence(
+        self, series_id: str, original_start: datetime, title: str, start: datetime
+    ) -> None:
+        """Retitle and move one occurrence (an hour long), as the calendar app does."""
+        self.emu.client_patch(self.calendar_id, f"{series_id}_{_stamp(original_start)}", {
+            "summary": title,
+            "start": {"dateTime": start.isoformat(), "timeZone": "America/New_York"},
+            "end": {"dateTime": (start + timedelta(hours=1)).isoformat(),
+                    "timeZone": "America/New_York"},
+        })  # fmt: skip
 
     def move(self, event_id: str, start: datetime, end: datetime) -> None:
         self.emu.client_patch(self.calendar_id, event_id, {
@@ -198,6 +212,17 @@ class MicrosoftRemote:
 
     def cancel_occurrence(self, series_id: str, original_start: datetime) -> None:
         self.emu.delete_event_as_other(self.oid, f"{series_id}_{_stamp(original_start)}")
+
+    def change_occurrence(
+        self, series_id: str, original_start: datetime, title: str, start: datetime
+    ) -> None:
+        """Retitle and move one occurrence (an hour long): it becomes an exception."""
+        utc = start.astimezone(UTC).replace(tzinfo=None)
+        self.emu.update_event_as_other(self.oid, f"{series_id}_{_stamp(original_start)}", {
+            "subject": title,
+            "start": {"dateTime": utc.isoformat(), "timeZone": "UTC"},
+            "end": {"dateTime": (utc + timedelta(hours=1)).isoformat(), "timeZone": "UTC"},
+        })  # fmt: skip
 
     def move(self, event_id: str, start: datetime, end: datetime) -> None:
         self.emu.update_event_as_other(self.oid, event_id, {

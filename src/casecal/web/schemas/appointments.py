@@ -34,6 +34,31 @@ Exdates = Annotated[
         "(same time rule as `start_at`).",
     ),
 ]
+OccurrenceTime = Annotated[str, Field(min_length=10, max_length=40)]
+
+
+class OccurrenceOverride(Input):
+    """One occurrence of the series changed on its own (moved, retitled, another place)."""
+
+    original_start: OccurrenceTime = Field(
+        description="Which occurrence: where the rule puts it (an ISO date for an all-day "
+        "series, else a datetime, as in `exdates`)."
+    )
+    title: Title
+    start: OccurrenceTime = Field(description="Its own start (date or datetime, as above).")
+    end: OccurrenceTime = Field(description="Its own end, not before `start`.")
+    location: Location = ""
+    notes: Notes = ""
+
+
+Overrides = Annotated[
+    list[OccurrenceOverride],
+    Field(
+        max_length=500,
+        description="Occurrences changed on their own; each names an occurrence of `rrule`. "
+        "On PATCH the list replaces the one held.",
+    ),
+]
 Reminder = Annotated[int, Field(ge=0, le=40_320, description="Minutes before the start.")]
 ShowAs = Literal["busy", "free"]
 START = "Start of a timed appointment. " + TIME_RULE
@@ -67,12 +92,13 @@ class AppointmentCreate(Input):
     show_as: ShowAs = "busy"
     rrule: Rule | None = None
     exdates: Exdates = []
+    overrides: Overrides = []
 
 
 class AppointmentUpdate(Patch):
     not_null: ClassVar[frozenset[str]] = frozenset(
         {"title", "owner_id", "notes", "location", "all_day", "time_zone", "attendees",
-         "private", "show_as", "exdates"}
+         "private", "show_as", "exdates", "overrides"}
     )  # fmt: skip
     title: Title | SkipJsonSchema[None] = None
     owner_id: uuid.UUID | SkipJsonSchema[None] = None
@@ -91,11 +117,21 @@ class AppointmentUpdate(Patch):
     show_as: ShowAs | SkipJsonSchema[None] = None
     rrule: Rule | None = None
     exdates: Exdates | SkipJsonSchema[None] = None
+    overrides: Overrides | SkipJsonSchema[None] = None
 
 
 class AttendeePublic(BaseModel):
     email: str
     name: str = ""
+
+
+class OccurrenceOverridePublic(BaseModel):
+    original_start: str
+    title: str
+    start: str
+    end: str
+    location: str = ""
+    notes: str = ""
 
 
 class AppointmentPublic(EntryPublic):
@@ -118,6 +154,7 @@ class AppointmentPublic(EntryPublic):
     show_as: str
     rrule: str | None
     exdates: list[str]
+    overrides: list[OccurrenceOverridePublic]
 
     @model_validator(mode="after")
     def _local_times(self) -> Any:

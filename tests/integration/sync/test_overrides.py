@@ -1,0 +1,149 @@
+"""Occurrences of a series changed on their own (moved, retitled), in both directions, against
+each emulated provider: a remote change becomes an override of the host series once and writes
+nothing back; a host override reaches the remote occurrence and its echo changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sm_views import remote_occurrences
+from sync_world import World
+
+NEW_YORK = ZoneInfo("America/New_York")
+SOON = datetime.now(UTC).replace(microsecond=0, second=0, minute=0) + timedelta(days=3)
+WINDOW = (SOON - timedelta(days=1), SOON + timedelta(days=60))
+
+
+def _weekly(n: int) -> datetime:
+    """The start of the ``n``-th (0-based) occurrence of a weekly series starting at SOON, at
+    the same New York wall time."""
+    return SOON.astimezone(NEW_YORK) + timedelta(weeks=n)
+
+
+async def _remote_view(world: World) -> list[tuple[str, datetime]]:
+    provider, http = await world.remote.provider("cm@sync.example")
+    try:
+        return sorted(await remote_occurrences(world.remote, provider, *WINDOW))
+    finally:
+        await http.aclose()
+
+
+async def _writes(world: World) -> list[Any]:
+    return [e for e in world.remote.log.entries if e.method != "GET"]
+
+
+async def test_an_occurrence_changed_remotely_becomes_an_override_once(world: World) -> None:
+    series = world.remote.insert_weekly("Stand-up", SOON, SOON + timedelta(hours=1), 4)
+    first = await world.sync()
+    assert first.outcome == "ok", first.error
+    moved = _weekly(2) + timedelta(hours=3)
+    world.remote.change_occurrence(series, _weekly(2), "Stand-up (moved)", moved)
+    world.remote.log.clear()
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert report.counts["in"] == {"appointment.occurrence_changed": 1}, report.counts
+    assert report.counts["out"] == {}, report.counts
+    assert await _writes(world) == []
+    [appointment] = await world.appointments()
+    [override] = appointment["overrides"]
+    assert override["title"] == "Stand-up (moved)"
+    assert datetime.fromisoformat(override["original_start"]) == _weekly(2)
+    assert datetime.fromisoformat(override["start"]) == moved
+    assert datetime.fromisoformat(override["end"]) == moved + timedelta(hours=1)
+    again = await world.sync()
+    assert again.counts == {"in": {}, "out": {}}, again.counts
+    # The series itself edited remotely afterwards keeps the host's override.
+    world.remote.retitle(series, "Team stand-up")
+    await world.sync()
+    [appointment] = await world.appointments()
+    assert appointment["title"] == "Team stand-up"
+    assert [o["title"] for o in appointment["overrides"]] == ["Stand-up (moved)"]
+    assert (await world.sync()).counts["out"] == {}
+
+
+async def test_an_occurrence_changed_on_the_host_reaches_the_remote(world: World) -> None:
+    body = {"title": "Clinic", "start_at": SOON.isoformat(),
+            "end_at": (SOON + timedelta(hours=1)).isoformat(),
+            "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=3"}  # fmt: skip
+    made = await world.post("/appointments", body)
+    assert (await world.sync()).outcome == "ok"
+    moved = _weekly(1) + timedelta(days=1)
+    change = {"original_start": _weekly(1).isoformat(), "title": "Clinic (Thursday)",
+              "start": moved.isoformat(), "end": (moved + timedelta(hours=2)).isoformat(),
+              "location": "Room 4"}  # fmt: skip
+    patched = await world.patch(f"/appointments/{made['id']}", {"overrides": [change]})
+    assert [o["title"] for o in patched["overrides"]] == ["Clinic (Thursday)"]
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert report.counts["out"] == {"appointment.update": 1}, report.counts
+    assert await _remote_view(world) == [
+        ("Clinic", _weekly(0).astimezone(UTC)),
+        ("Clinic", _weekly(2).astimezone(UTC)),
+        ("Clinic (Thursday)", moved.astimezone(UTC)),
+    ]
+    # Its echo changes nothing on either side, and then a pass is one request.
+    echo = await world.sync()
+    assert echo.counts["out"] == {}, echo.counts
+    [appointment] = await world.appointments()
+    assert appointment["version"] == patched["version"], "the echo rewrote the host entry"
+    world.remote.log.clear()
+    idle = await world.sync()
+    assert idle.counts == {"in": {}, "out": {}}, idle.counts
+    assert [e.method for e in world.remote.log.entries] == ["GET"], world.remote.log.entries
+
+
+async def test_a_host_series_edit_keeps_its_changed_occurrence_on_the_remote(
+    world: World,
+) -> None:
+    """Graph drops a series' exceptions whenever its recurrence is written again; the adapter
+    writes them back after every write of the series, so a retitled series keeps its moved
+    occurrence on both providers."""
+    body = {"title": "Hearing prep", "start_at": SOON.isoformat(),
+            "end_at": (SOON + timedelta(hours=1)).isoformat(),
+            "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=3",
+            "overrides": [{"original_start": _weekly(2).isoformat(), "title": "Prep (late)",
+                           "start": (_weekly(2) + timedelta(hours=4)).isoformat(),
+                           "end": (_weekly(2) + timedelta(hours=5)).isoformat()}]}  # fmt: skip
+    made = await world.post("/appointments", body)
+    assert (await world.sync()).outcome == "ok"
+    await world.patch(f"/appointments/{made['id']}", {"title": "Hearing preparation"})
+    report = await world.sync()
+    assert report.counts["out"] == {"appointment.update": 1}, report.counts
+    assert await _remote_view(world) == [
+        ("Hearing preparation", _weekly(0).astimezone(UTC)),
+        ("Hearing preparation", _weekly(1).astimezone(UTC)),
+        ("Prep (late)", (_weekly(2) + timedelta(hours=4)).astimezone(UTC)),
+    ]
+    assert (await world.sync()).counts["out"] == {}
+
+
+async def test_a_host_series_edit_does_not_undo_an_unseen_remote_occurrence_change(
+    world: World,
+) -> None:
+    """Found by the state machine on Graph: another client cancels one occurrence and moves
+    another, the host retitles the series before the next pass, and the cursor has expired.
+    The full listing's master is written back during the pull; that write must carry the
+    remote's occurrence news (Graph rewrites the recurrence: it would bring the cancelled
+    occurrence back and drop the moved one), and both sides end the same."""
+    series = world.remote.insert_weekly("Case review", SOON, SOON + timedelta(hours=1), 4)
+    assert (await world.sync()).outcome == "ok"
+    [appointment] = await world.appointments()
+    world.remote.cancel_occurrence(series, _weekly(1))
+    moved = _weekly(2) + timedelta(hours=2)
+    world.remote.change_occurrence(series, _weekly(2), "Case review (moved)", moved)
+    await world.patch(f"/appointments/{appointment['id']}", {"title": "Case review (all)"})
+    world.remote.expire_cursor()
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert (await world.sync()).counts["out"] == {}
+    expected = [
+        ("Case review (all)", _weekly(0).astimezone(UTC)),
+        ("Case review (all)", _weekly(3).astimezone(UTC)),
+        ("Case review (moved)", moved.astimezone(UTC)),
+    ]
+    assert await _remote_view(world) == expected
+    [appointment] = await world.appointments()
+    assert [datetime.fromisoformat(x) for x in appointment["exdates"]] == [_weekly(1)]
+    assert [o["title"] for o in appointment["overrides"]] == ["Case review (moved)"]
