@@ -23,7 +23,7 @@ from casecal.domain.entries import (
     StepReminder,
 )
 from casecal.domain.event import Attendee, CanonicalEvent, Override, Unrepresentable
-from casecal.domain.recurrence import EventTime, Recurrence
+from casecal.domain.recurrence import EventTime, Recurrence, time_key
 from casecal.domain.tags import Tag
 from casecal.domain.timezones import zone
 
@@ -194,9 +194,11 @@ def event_for_entry(
     )
     if not isinstance(entry, Appointment) or recurrence is None or not entry.overrides:
         return series
+    cancelled = {time_key(x) for x in entry.exdates}
     changed = tuple(
         Override(change.original_start, _occurrence_event(series, entry, change, case, base_url))
         for change in entry.overrides
+        if time_key(change.original_start) not in cancelled  # a cancellation wins
     )
     return replace(series, overrides=changed)
 

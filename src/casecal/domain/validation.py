@@ -270,6 +270,8 @@ def parse_overrides(
             else original.isoformat()
         )
         if key in cancelled:
+            if lenient:
+                continue  # cancelled since: the cancellation wins
             raise ValidationFailed(
                 "that occurrence is cancelled (in exdates)", field=f"{field}.original_start"
             )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+import structlog
 
 import casecal.providers._google_codec as codec
 from casecal.domain.event import CanonicalEvent
@@ -41,6 +42,8 @@ from casecal.providers.errors import (
     Transient,
 )
 from casecal.providers.tokens import TokenSource
+
+log = structlog.get_logger(__name__)
 
 CAPABILITIES = Capabilities(
     name="google", max_batch_size=50, max_concurrency=8, removals_reliable=True
@@ -276,12 +279,16 @@ class GoogleCalendarProvider:
         series, each one is written to its instance id (``<series>_<original start>``)."""
         for override in event.overrides:
             instance = codec.instance_id(written.id, override.original_start)
-            await self.http.json(
-                "PUT",
-                self._event(calendar_id, instance),
-                params=NO_UPDATES,
-                json=codec.encode_override(override, written.id, event.tz, tag),
-            )
+            try:
+                await self.http.json(
+                    "PUT",
+                    self._event(calendar_id, instance),
+                    params=NO_UPDATES,
+                    json=codec.encode_override(override, written.id, event.tz, tag),
+                )
+            except NotFound:
+                # The series has no such occurrence (any more): nothing to change there.
+                log.warning("override of a missing occurrence skipped", instance=instance)
         return written
 
     async def delete_event(self, calendar_id: str, event_id: str, *, etag: str | None) -> None:

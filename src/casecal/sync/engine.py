@@ -24,7 +24,7 @@ from casecal.domain.mapping import appointment_fields, occurrence_change
 from casecal.domain.occurrences import absent_occurrences
 from casecal.domain.plan import UNKNOWN, Action, HostSide, Op, RemoteSide, plan
 from casecal.domain.policy import ConflictPolicy, Policy, RemoteDeletes
-from casecal.domain.recurrence import EventTime
+from casecal.domain.recurrence import EventTime, time_key
 from casecal.domain.tags import Tag
 from casecal.domain.window import Backfill, sync_window
 from casecal.errors import NotFound as DomainNotFound
@@ -589,6 +589,8 @@ class _Pass:
         row.exdates = merge_exdates(row.exdates, [m.isoformat() for m in missing])
         if len(row.exdates) == known:
             return
+        gone = {time_key(m) for m in missing}
+        row.overrides = [o for o in row.overrides if overrides.slot(o) not in gone]
         self.counts["in"]["appointment.occurrence_cancelled"] += len(row.exdates) - known
         after = await view.item(row)
         if after is not None and before.side.fingerprint == link.host_fingerprint:

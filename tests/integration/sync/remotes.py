@@ -71,8 +71,12 @@ class GoogleRemote:
         self.feed_path = r"/events$"
 
     def items(self) -> list[RemoteItem]:
+        """Single events and series (a changed occurrence is stored as an instance of its
+        own, part of its series)."""
         return [
-            RemoteItem(e["id"], e.get("summary", "")) for e in self.emu.events(self.calendar_id)
+            RemoteItem(e["id"], e.get("summary", ""))
+            for e in self.emu.events(self.calendar_id)
+            if "recurringEventId" not in e
         ]
 
     def insert(self, title: str, start: datetime, end: datetime, *, private: bool = False) -> str:

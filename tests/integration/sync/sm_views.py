@@ -8,7 +8,7 @@ changing a series' number of occurrences, and telling a court-date event from an
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -26,15 +26,23 @@ Occurrence = tuple[str, datetime]
 
 
 def host_occurrences(item: dict[str, Any], lo: datetime, hi: datetime) -> list[Occurrence]:
-    """The occurrences of an appointment as the API returns it (timed ones only)."""
+    """The occurrences of an appointment as the API returns it (timed ones only): the rule's,
+    less the cancelled ones, each changed one with its own title and start."""
     zone = ZoneInfo(item["time_zone"])
     start = datetime.fromisoformat(item["start_at"]).astimezone(zone)
     if not item.get("rrule"):
         return [(item["title"], start.astimezone(UTC))]
     excluded = {datetime.fromisoformat(x).astimezone(UTC) for x in item["exdates"]}
+    changed = {
+        datetime.fromisoformat(o["original_start"]).astimezone(UTC): (
+            o["title"],
+            datetime.fromisoformat(o["start"]).astimezone(UTC),
+        )
+        for o in item.get("overrides", [])
+    }
     rule = rrulestr(item["rrule"], dtstart=start)
     starts = (o.astimezone(UTC) for o in rule.between(lo, hi, inc=True))
-    return [(item["title"], s) for s in starts if s not in excluded]
+    return [changed.get(s, (item["title"], s)) for s in starts if s not in excluded]
 
 
 async def remote_occurrences(
@@ -120,25 +128,61 @@ def _with_count(line: str, count: int) -> str:
     return "RRULE:" + ";".join([*parts, f"COUNT={count}"])
 
 
-async def cancel_occurrence(remote: Remote, adapter: Provider, event_id: str, nth: int) -> bool:
-    """Another client deletes the ``nth`` occurrence (0-based) of a series, as Outlook or the
-    Google Calendar app do; False when the series has no such occurrence."""
+async def change_occurrence(
+    remote: Remote, adapter: Provider, event_id: str, nth: int, title: str
+) -> bool:
+    """Another client retitles the ``nth`` occurrence (0-based) of a series and moves it two
+    hours later; False when the series has no such occurrence."""
+    found = await _instances(remote, adapter, event_id)
+    if nth >= len(found):
+        return False
+    item = found[nth]
+    if isinstance(remote, GoogleRemote):
+        start = datetime.fromisoformat(item["start"]["dateTime"]) + timedelta(hours=2)
+        remote.emu.client_patch(remote.calendar_id, item["id"], {
+            "summary": title,
+            "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+            "end": {"dateTime": (start + timedelta(hours=1)).isoformat(), "timeZone": "UTC"},
+        })  # fmt: skip
+        return True
+    assert isinstance(remote, MicrosoftRemote)
+    start = datetime.fromisoformat(item["start"]["dateTime"][:19]) + timedelta(hours=2)
+    remote.emu.update_event_as_other(remote.oid, item["id"], {
+        "subject": title,
+        "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+        "end": {"dateTime": (start + timedelta(hours=1)).isoformat(), "timeZone": "UTC"},
+    })  # fmt: skip
+    return True
+
+
+async def _instances(remote: Remote, adapter: Provider, event_id: str) -> list[dict[str, Any]]:
+    """A series' live occurrences as the provider expands them, in order."""
     if isinstance(remote, GoogleRemote):
         assert isinstance(adapter, GoogleCalendarProvider)
         calendar = quote(remote.calendar_id, safe="")
         url = f"{remote.base}/calendar/v3/calendars/{calendar}/events/{quote(event_id)}/instances"
-        found = (await adapter.http.json("GET", url)).get("items", [])
-        if nth >= len(found):
-            return False
-        remote.emu.client_delete(remote.calendar_id, found[nth]["id"])
-        return True
+        items: list[dict[str, Any]] = (await adapter.http.json("GET", url)).get("items", [])
+        return items
     assert isinstance(remote, MicrosoftRemote)
     assert isinstance(adapter, MicrosoftGraphProvider)
     url = f"{remote.base}/v1.0/me/events/{quote(event_id)}/instances"
     lo, hi = datetime.now(UTC).replace(year=2000), datetime.now(UTC).replace(year=2100)
     params = {"startDateTime": _z(lo), "endDateTime": _z(hi)}
-    found = (await adapter.http.json("GET", url, params=params)).get("value", [])
+    found: list[dict[str, Any]] = (await adapter.http.json("GET", url, params=params)).get(
+        "value", []
+    )
+    return found
+
+
+async def cancel_occurrence(remote: Remote, adapter: Provider, event_id: str, nth: int) -> bool:
+    """Another client deletes the ``nth`` occurrence (0-based) of a series, as Outlook or the
+    Google Calendar app do; False when the series has no such occurrence."""
+    found = await _instances(remote, adapter, event_id)
     if nth >= len(found):
         return False
-    remote.emu.delete_event_as_other(remote.oid, found[nth]["id"])
+    if isinstance(remote, GoogleRemote):
+        remote.emu.client_delete(remote.calendar_id, found[nth]["id"])
+    else:
+        assert isinstance(remote, MicrosoftRemote)
+        remote.emu.delete_event_as_other(remote.oid, found[nth]["id"])
     return True
