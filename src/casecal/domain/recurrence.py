@@ -184,6 +184,19 @@ def until_value(cutoff: date, start: EventTime) -> str:
     return _occurrence_on(cutoff, start).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def same_rule(
+    rule: str | None, start: EventTime | None, other: str | None, other_start: EventTime | None
+) -> bool:
+    """Whether two series' rules mean the same, each read from its own start
+    (``FREQ=WEEKLY;COUNT=3`` from a Sunday is ``FREQ=WEEKLY;COUNT=3;BYDAY=SU``)."""
+    if not rule or not other or start is None or other_start is None:
+        return False
+    try:
+        return normalise_rrule(rule, start) == normalise_rrule(other, other_start)
+    except BadRecurrence:
+        return rule == other
+
+
 def normalise_rrule(text: str, start: EventTime) -> str:
     """An equivalent RRULE body in canonical form for a series starting at ``start``.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Container, Sequence
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -276,7 +277,16 @@ class GoogleCalendarProvider:
         self, calendar_id: str, event: CanonicalEvent, tag: Tag, written: WriteResult
     ) -> WriteResult:
         """A series' changed occurrences are instances of their own on Google: after the
-        series, each one is written to its instance id (``<series>_<original start>``)."""
+        series, each one is written to its instance id (``<series>_<original start>``). A
+        changed instance also outlives an EXDATE of its slot, so each cancelled occurrence's
+        instance is cancelled too (gone already, or never changed: nothing to do)."""
+        rec = event.recurrence
+        for cancelled in rec.exdates if rec is not None else ():
+            instance = codec.instance_id(written.id, cancelled)
+            with suppress(NotFound):  # Gone (410) is a NotFound too
+                await self.http.request(
+                    "DELETE", self._event(calendar_id, instance), params=NO_UPDATES
+                )
         for override in event.overrides:
             instance = codec.instance_id(written.id, override.original_start)
             try:

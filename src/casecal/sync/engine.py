@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from casecal.domain import overrides
+from casecal.domain import overrides, recurrence
 from casecal.domain.event import CanonicalEvent, Override
 from casecal.domain.guard import DEFAULT_LIMITS, Limits, Verdict, review
 from casecal.domain.mapping import appointment_fields, occurrence_change
@@ -39,6 +39,7 @@ from casecal.providers.errors import (
     ProviderError,
     RateLimited,
 )
+from casecal.services import outbox
 from casecal.store.tables import (
     Appointment,
     ConflictRecord,
@@ -47,6 +48,7 @@ from casecal.store.tables import (
     EntryKind,
     Firm,
     Link,
+    OutboxOp,
     OutboxRow,
     SyncCursor,
     SyncRun,
@@ -945,15 +947,34 @@ class _Pass:
     ) -> None:
         assert remote.event is not None
         fields = appointment_fields(remote.event, full_details=connection.import_private_details)
+        synced_as: str | None = None
+        """The host fingerprint the link records, when not that of what the host holds."""
         if isinstance(row, Appointment):
             # An update, or a create on a linked pair whose entry was deleted: bring the same
             # entry back (clearing its tombstone) rather than making a second one.
             # Kept only while the rule stays: a new rule resets a series' cancellations (on
             # Graph, which then shows the real ones by their absence again).
-            same_rule = bool(row.rrule) and row.rrule == fields.rrule
+            same_rule = recurrence.same_rule(
+                row.rrule, _local_start(row.start_at, row.start_date, row.time_zone),
+                fields.rrule, _local_start(fields.start_at, fields.start_date, fields.time_zone),
+            )  # fmt: skip
             cancelled = list(row.exdates) if same_rule else []
             changed = list(row.overrides) if same_rule else []
+            before = await view.item(row)
+            unsynced = (
+                link is not None
+                and before is not None
+                and before.side.fingerprint != link.host_fingerprint
+            )
             view.update_appointment(row, fields)
+            if unsynced and (cancelled or changed):
+                # A conflict the remote won: what the host keeps of its occurrences may hold
+                # a change of its own not yet on the remote (an occurrence cancelled since
+                # the last pass). Recording the series without it as synced makes the next
+                # push write it out (again, for what the remote had already).
+                with view.session.no_autoflush:
+                    bare = await view.item(row)
+                synced_as = bare.event.fingerprint() if bare is not None else None
             if cancelled:
                 # Google keeps a cancelled occurrence as an instance of its own, not on the
                 # series: a series read again does not list it, and must not undo it.
@@ -974,6 +995,13 @@ class _Pass:
         # every entry (case included), so the next pass does not mistake it for a change.
         held = await view.item(target)
         host_fingerprint = held.event.fingerprint() if held is not None else ""
+        if synced_as is not None and synced_as != host_fingerprint:
+            host_fingerprint = synced_as
+            # ...through a pending row of the entry's next version, written with the link so
+            # that a crash before this pass's push cannot lose it (the ack of the version
+            # this write started from leaves it pending).
+            mine = frozenset({connection.user_id})
+            outbox.record(view.session, target, OutboxOp.UPDATED, mine, (target.version or 0) + 1)
         links.save(
             link, kind=EntryKind.APPOINTMENT, entry_id=target.id, remote_id=remote.id,
             etag=remote.etag, host_fingerprint=host_fingerprint,
@@ -1058,6 +1086,11 @@ async def _move_host_side(
     await session.flush()
     link.host_fingerprint = fingerprint
     link.host_version = row.version
+
+
+def _local_start(at: datetime | None, day: date | None, tz: str) -> EventTime | None:
+    """A series' start where its rule is read: the local time of a timed one, or its day."""
+    return at.astimezone(ZoneInfo(tz)) if at is not None else day
 
 
 def _version(row: EntryRow | None) -> int | None:

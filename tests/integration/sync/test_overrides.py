@@ -147,3 +147,55 @@ async def test_a_host_series_edit_does_not_undo_an_unseen_remote_occurrence_chan
     [appointment] = await world.appointments()
     assert [datetime.fromisoformat(x) for x in appointment["exdates"]] == [_weekly(1)]
     assert [o["title"] for o in appointment["overrides"]] == ["Case review (moved)"]
+
+
+async def test_a_host_cancellation_survives_a_conflict_the_remote_wins(world: World) -> None:
+    """The host cancels an occurrence of a series while someone retitles the series in the
+    calendar app, later: both changed, the newer (remote) edit wins and the host's version is
+    kept as a conflict record. The host keeps its cancellation through that, and it must
+    still reach the remote rather than be recorded as synced."""
+    body = {"title": "Intake", "start_at": SOON.isoformat(),
+            "end_at": (SOON + timedelta(hours=1)).isoformat(),
+            "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=3"}  # fmt: skip
+    made = await world.post("/appointments", body)
+    assert (await world.sync()).outcome == "ok"
+    [link] = await world.links()
+    await world.patch(f"/appointments/{made['id']}", {"exdates": [_weekly(1).isoformat()]})
+    world.remote.retitle(link.remote_id, "Intake (renamed in the app)")
+    first = await world.sync()
+    assert first.outcome == "ok", first.error
+    [conflict] = await world.conflicts()
+    assert conflict.winner == "remote"
+    assert (await world.sync()).outcome == "ok"
+    assert await _remote_view(world) == [
+        ("Intake (renamed in the app)", _weekly(0).astimezone(UTC)),
+        ("Intake (renamed in the app)", _weekly(2).astimezone(UTC)),
+    ]
+    [appointment] = await world.appointments()
+    assert appointment["title"] == "Intake (renamed in the app)"
+    assert [datetime.fromisoformat(x) for x in appointment["exdates"]] == [_weekly(1)]
+    assert (await world.sync()).counts["out"] == {}
+
+
+async def test_a_host_cancellation_of_a_remotely_changed_occurrence_removes_it(
+    world: World,
+) -> None:
+    """Someone moved one occurrence in the calendar app; then the host cancels that very
+    occurrence. Google keeps a changed instance as an event of its own, which an EXDATE on
+    the series does not remove: the instance is cancelled too, and it is gone on both."""
+    series = world.remote.insert_weekly("Check-in", SOON, SOON + timedelta(hours=1), 3)
+    assert (await world.sync()).outcome == "ok"
+    moved = _weekly(1) + timedelta(hours=5)
+    world.remote.change_occurrence(series, _weekly(1), "Check-in (moved)", moved)
+    assert (await world.sync()).counts["in"] == {"appointment.occurrence_changed": 1}
+    [appointment] = await world.appointments()
+    cancel = {"exdates": [_weekly(1).isoformat()]}
+    patched = await world.patch(f"/appointments/{appointment['id']}", cancel)
+    assert patched["overrides"] == []
+    report = await world.sync()
+    assert report.counts["out"] == {"appointment.update": 1}, report.counts
+    assert await _remote_view(world) == [
+        ("Check-in", _weekly(0).astimezone(UTC)),
+        ("Check-in", _weekly(2).astimezone(UTC)),
+    ]
+    assert (await world.sync()).counts == {"in": {}, "out": {}}

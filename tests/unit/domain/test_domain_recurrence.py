@@ -3,7 +3,7 @@ cannot express (which must raise, never be changed)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from casecal.domain.recurrence import (
     UnrepresentableRecurrence,
     from_graph_recurrence,
     normalise_rrule,
+    same_rule,
     to_graph_recurrence,
 )
 
@@ -168,3 +169,14 @@ def test_exdates_align_to_the_series() -> None:
     assert rec.exdates == (datetime(2024, 3, 11, 9, tzinfo=NY),)
     with pytest.raises(BadRecurrence):
         Recurrence(rrules=("FREQ=DAILY",), exdates=(MONDAY,)).normalised(date(2024, 3, 4))
+
+
+def test_same_rule_reads_each_rule_from_its_own_start() -> None:
+    sunday = datetime(2026, 12, 6, 21, 0, tzinfo=ZoneInfo("America/New_York"))
+    assert same_rule("FREQ=WEEKLY;COUNT=3", sunday, "FREQ=WEEKLY;COUNT=3;BYDAY=SU", sunday)
+    # The same instant read in UTC falls on Monday: the weekday a plain WEEKLY takes differs.
+    assert not same_rule(
+        "FREQ=WEEKLY;COUNT=3", sunday.astimezone(UTC), "FREQ=WEEKLY;COUNT=3;BYDAY=SU", sunday
+    )
+    assert not same_rule("FREQ=WEEKLY;COUNT=3", sunday, "FREQ=WEEKLY;COUNT=4", sunday)
+    assert not same_rule(None, sunday, "FREQ=WEEKLY", sunday)
