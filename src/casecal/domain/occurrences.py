@@ -1,4 +1,5 @@
-"""Expanding a series inside a window, and finding the occurrences a listing left out.
+"""Expanding a series inside a window (as a calendar shows it), and finding the occurrences a
+listing left out.
 
 Graph never reports a cancelled occurrence: it is simply missing from the occurrences that
 calendarView (delta) lists for the series (PROVIDERS.md, calendarView delta). Whoever receives
@@ -9,11 +10,13 @@ occurrences in that window that the listing did not show. Pure: no I/O, no clock
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, time
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
+from casecal.domain.entries import OccurrenceChange
 from casecal.domain.event import CanonicalEvent
 from casecal.domain.recurrence import (
     EventTime,
@@ -77,10 +80,68 @@ def absent_occurrences(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One occurrence of a series as a calendar shows it."""
+
+    original_start: EventTime
+    title: str
+    start: EventTime
+    end: EventTime
+    location: str
+
+
+def shown_occurrences(
+    series: Shown,
+    rule: str,
+    tz: str,
+    cancelled: Iterable[EventTime],
+    changes: Iterable[OccurrenceChange],
+    lo: datetime,
+    hi: datetime,
+) -> list[Shown]:
+    """The occurrences of ``series`` (its first one) under ``rule`` that start in [lo, hi),
+    as a calendar shows them: cancelled ones left out, changed ones with their own title,
+    times and place (found when their slot lies within a week of the window), in order."""
+    zone = ZoneInfo(tz)
+    length = _length(series.start, series.end)
+    gone = {time_key(v) for v in cancelled}
+    changed = {time_key(c.original_start): c for c in changes}
+    out: list[Shown] = []
+    for slot in occurrences(rule, series.start, tz, lo - _MOVE_REACH, hi + _MOVE_REACH):
+        key = time_key(slot)
+        if key in gone:
+            continue
+        change = changed.get(key)
+        if change is not None:
+            shown = Shown(slot, change.title, change.start, change.end, change.location)
+        else:
+            # Elapsed time, not wall-clock time (which jumps at a DST change).
+            end = (
+                (slot.astimezone(UTC) + length).astimezone(zone)
+                if isinstance(slot, datetime)
+                else slot + length
+            )
+            shown = Shown(slot, series.title, slot, end, series.location)
+        if lo <= _instant(shown.start, zone) < hi:
+            out.append(shown)
+    return sorted(out, key=lambda s: time_key(s.start))
+
+
+_MOVE_REACH = timedelta(days=7)
+"""How far from its slot a changed occurrence is looked for."""
+
+
+def _length(start: EventTime, end: EventTime) -> timedelta:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return end.astimezone(UTC) - start.astimezone(UTC)
+    return end - start if not isinstance(end, datetime) else timedelta(0)
+
+
 def _instant(value: EventTime, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.combine(value, time(), tzinfo=zone)
 
 
-__all__ = ["MAX_OCCURRENCES", "absent_occurrences", "occurrences"]
+__all__ = ["MAX_OCCURRENCES", "Shown", "absent_occurrences", "occurrences", "shown_occurrences"]

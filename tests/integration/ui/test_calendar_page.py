@@ -125,3 +125,43 @@ async def test_agenda_lists_the_coming_days_and_others_see_their_own(
     other = await signed_in_page(client, ui_firm.cm2.email, "/calendar?week=2026-03-09")
     assert "Someone else&#39;s lunch" in other.text
     assert "Master calendar hearing" not in other.text  # cm2 does not manage the case
+
+
+async def test_a_series_shows_every_occurrence_as_it_is_now(
+    client: httpx.AsyncClient, ui_firm: UiFirm, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A weekly series shows in each week it occurs, on its weekday and local time (also
+    after New York's change to daylight-saving time on March 8), a cancelled occurrence not
+    at all, and a changed one with its own title and time."""
+    cm1 = ui_firm.actor(ui_firm.cm1, Role.CASE_MANAGER)
+    async with sessionmaker() as session:
+        await create_appointment(
+            session,
+            cm1,
+            {
+                "title": "Team stand-up",
+                "start_at": datetime(2026, 3, 2, 9, 30),
+                "end_at": datetime(2026, 3, 2, 10, 0),
+                "time_zone": "America/New_York",
+                "rrule": "FREQ=WEEKLY;COUNT=4",
+                "exdates": ["2026-03-16T09:30:00"],
+                "overrides": [
+                    {"original_start": "2026-03-23T09:30:00", "title": "Stand-up (moved)",
+                     "start": "2026-03-24T11:00:00", "end": "2026-03-24T11:30:00"}
+                ],
+            },
+        )  # fmt: skip
+    weeks = {}
+    for monday in ("2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23", "2026-03-30"):
+        page = await signed_in_page(client, ui_firm.cm1.email, f"/calendar?week={monday}")
+        weeks[monday] = page.text.split('id="agenda-title"')[0]
+        client.cookies.clear()
+    assert "Team stand-up" in weeks["2026-03-02"]
+    assert "Team stand-up" in weeks["2026-03-09"]
+    assert "9:30-10:00" in weeks["2026-03-09"]  # the same local time after the DST change
+    assert "Team stand-up" not in weeks["2026-03-16"]  # cancelled
+    assert "Team stand-up" not in weeks["2026-03-23"]
+    tuesday = weeks["2026-03-23"].split("Tue 24 Mar")[1].split("</li>\n    \n    <li", 1)[0]
+    assert "Stand-up (moved)" in tuesday
+    assert "11:00-11:30" in tuesday
+    assert "stand-up" not in weeks["2026-03-30"].lower()  # COUNT=4: no fifth

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casecal.domain import overrides
+from casecal.domain.occurrences import Shown, shown_occurrences
 from casecal.services.access import Actor
 from casecal.store.tables import (
     Appointment,
@@ -32,16 +34,40 @@ async def firm_zone(session: AsyncSession, actor: Actor) -> ZoneInfo:
     return ZoneInfo(firm.time_zone if firm is not None else "UTC")
 
 
-def _appointment_view(row: Appointment, zone: ZoneInfo) -> EntryView:
+def _appointment_views(
+    row: Appointment, zone: ZoneInfo, lo: datetime, hi: datetime
+) -> list[EntryView]:
+    """A single appointment, or each occurrence of a series in [lo, hi) as it is now
+    (cancelled ones left out, changed ones with their own title, time and place)."""
     imported = row.origin == "remote"
     if row.all_day and row.start_date is not None:
-        return EntryView(row.id, EntryKind.APPOINTMENT, row.title, row.start_date, None, None,
-                         row.location, imported)  # fmt: skip
-    start = (row.start_at or row.starts_at).astimezone(zone)
-    end = row.end_at.astimezone(zone) if row.end_at is not None else None
-    detail = row.location + (" · repeats" if row.rrule else "")
-    return EntryView(row.id, EntryKind.APPOINTMENT, row.title, start.date(), start, end,
-                     detail.strip(" ·"), imported)  # fmt: skip
+        first: Shown = Shown(
+            row.start_date,
+            row.title,
+            row.start_date,
+            row.end_date or row.start_date + timedelta(days=1),
+            row.location,
+        )
+    else:
+        start = (row.start_at or row.starts_at).astimezone(ZoneInfo(row.time_zone))
+        first = Shown(start, row.title, start, row.end_at or start, row.location)  # fmt: skip
+    shown = [first]
+    if row.rrule:
+        changes = [overrides.from_stored(x) for x in row.overrides]
+        cancelled = [overrides.parse_time(x) for x in row.exdates]
+        shown = shown_occurrences(first, row.rrule, row.time_zone, cancelled, changes, lo, hi)
+    views = []
+    for item in shown:
+        detail = item.location + (" · repeats" if row.rrule else "")
+        if isinstance(item.start, datetime) and isinstance(item.end, datetime):
+            start, end = item.start.astimezone(zone), item.end.astimezone(zone)
+            views.append(EntryView(row.id, EntryKind.APPOINTMENT, item.title, start.date(),
+                                   start, end, detail.strip(" ·"), imported))  # fmt: skip
+        else:
+            day = item.start if not isinstance(item.start, datetime) else item.start.date()
+            views.append(EntryView(row.id, EntryKind.APPOINTMENT, item.title, day, None, None,
+                                   detail.strip(" ·"), imported))  # fmt: skip
+    return views
 
 
 def _case_view(row: CaseEntry, number: str, zone: ZoneInfo) -> EntryView:
@@ -77,7 +103,8 @@ async def entries_between(
             or_(Appointment.ends_at.is_(None), Appointment.ends_at > start),
         )
     )
-    views += [_appointment_view(row, zone) for row in appointments]
+    for row in appointments:
+        views += _appointment_views(row, zone, start, end)
     managed = select(CaseAssignment.case_id).where(CaseAssignment.user_id == actor.user_id)
     for model in (CourtDate, Interview, StepReminder):
         rows = await session.execute(
