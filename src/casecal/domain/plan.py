@@ -352,6 +352,12 @@ def _conflict(host: HostSide | None, remote: RemoteSide | None, policy: Policy, 
 
 
 def _winner(host: HostSide | None, remote: RemoteSide | None, rule: ConflictPolicy) -> Side:
+    return winner(rule, host.modified if host else None, remote.modified if remote else None)
+
+
+def winner(rule: ConflictPolicy, host: datetime | None, remote: datetime | None) -> Side:
+    """Which side of a pair (or of one occurrence of a series) that changed on both sides
+    wins; ``host`` / ``remote`` are the times of the two edits, None for a deletion."""
     if rule is ConflictPolicy.HOST_WINS:
         return Side.HOST
     if rule is ConflictPolicy.REMOTE_WINS:
@@ -363,4 +369,4 @@ def _winner(host: HostSide | None, remote: RemoteSide | None, rule: ConflictPoli
         return Side.REMOTE
     if remote is None:
         return Side.HOST
-    return Side.REMOTE if remote.modified > host.modified else Side.HOST
+    return Side.REMOTE if remote > host else Side.HOST

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casecal.domain import overrides
 from casecal.domain.mapping import strip_footer
 from casecal.errors import Conflict, NotFound
 from casecal.services.access import Actor, require_editor
@@ -125,12 +126,21 @@ async def restore_conflict(
     loser = record.loser_snapshot
     if loser.get("deleted"):
         await delete_entry(session, actor, Appointment, record.entry_id)
+    elif loser.get("occurrence"):
+        # One occurrence of a series changed on both sides: bring back that occurrence.
+        entry = await session.get(Appointment, record.entry_id)
+        held = list(entry.overrides) if entry is not None else []
+        restored = overrides.merge(held, {k: str(loser.get(k, "")) for k in _OCCURRENCE})
+        await update_appointment(session, actor, record.entry_id, {"overrides": restored})
     else:
         await update_appointment(session, actor, record.entry_id, _appointment_values(loser))
     record = await session.get(ConflictRecord, conflict_id) or record
     record.restored_at = utcnow()
     await session.commit()
     return record
+
+
+_OCCURRENCE = ("original_start", "title", "start", "end", "location", "notes")
 
 
 def _appointment_values(snapshot: dict[str, Any]) -> dict[str, Any]:

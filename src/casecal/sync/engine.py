@@ -22,7 +22,7 @@ from casecal.domain.event import CanonicalEvent, Override
 from casecal.domain.guard import DEFAULT_LIMITS, Limits, Verdict, review
 from casecal.domain.mapping import appointment_fields, occurrence_change
 from casecal.domain.occurrences import absent_occurrences
-from casecal.domain.plan import UNKNOWN, Action, HostSide, Op, RemoteSide, plan
+from casecal.domain.plan import UNKNOWN, Action, HostSide, Op, RemoteSide, Side, plan, winner
 from casecal.domain.policy import ConflictPolicy, Policy, RemoteDeletes
 from casecal.domain.recurrence import EventTime, time_key
 from casecal.domain.tags import Tag
@@ -514,12 +514,14 @@ class _Pass:
             await self._cancel_in(session, link.remote_id, [remote.original_start])
         elif remote.event is not None:
             override = Override(remote.original_start, remote.event)
-            await self._override_in(session, link, override)
+            await self._override_in(session, link, override, _modified(remote.raw))
 
-    async def _override_in(self, session: AsyncSession, link: Link, override: Override) -> None:
+    async def _override_in(
+        self, session: AsyncSession, link: Link, override: Override, modified: datetime
+    ) -> None:
         """One occurrence of a linked series changed on its own remotely: the host keeps it as
         an override of that occurrence. Our own write of it coming back changes nothing."""
-        connection, _, view, _ = await self._context(session)
+        connection, policy, view, _ = await self._context(session)
         row = await view.load(link.entry_kind, link.entry_id)
         before = await view.item(row)
         if not isinstance(row, Appointment) or before is None or not row.rrule:
@@ -529,6 +531,15 @@ class _Pass:
         merged = overrides.merge(row.overrides, change)
         if merged == row.overrides:
             return
+        held = next((x for x in row.overrides if overrides.slot(x) == overrides.slot(change)), None)
+        if held is not None and before.side.fingerprint != link.host_fingerprint:
+            # The host holds an unsynced change and its own version of this occurrence: both
+            # sides changed it. The policy picks one and the other is kept, restorable.
+            won = winner(policy.conflicts, row.updated_at, modified)
+            session.add(_occurrence_conflict(connection, row, won, held, change))
+            self._count("in", "appointment", "conflict")
+            if won is Side.HOST:
+                return  # the push writes the host's version over the remote's
         row.overrides = merged
         self._count("in", "appointment", "occurrence_changed")
         after = await view.item(row)
@@ -1134,6 +1145,24 @@ def _snapshot(event: CanonicalEvent | None) -> dict[str, Any]:
         "description": event.description,
         "fingerprint": event.fingerprint(),
     }
+
+
+def _occurrence_conflict(
+    connection: Connection,
+    row: Appointment,
+    won: Side,
+    host: overrides.Stored,
+    remote: overrides.Stored,
+) -> ConflictRecord:
+    """The record of one occurrence of a series changed on both sides; its snapshots name
+    the occurrence, so a restore brings back that occurrence alone."""
+    winner_snapshot, loser_snapshot = (host, remote) if won is Side.HOST else (remote, host)
+    return ConflictRecord(
+        firm_id=connection.firm_id, connection_id=connection.id,
+        entry_kind=EntryKind.APPOINTMENT, entry_id=row.id, winner=won.value,
+        winner_snapshot={"occurrence": True, **winner_snapshot},
+        loser_snapshot={"occurrence": True, **loser_snapshot},
+    )  # fmt: skip
 
 
 def _conflict_record(

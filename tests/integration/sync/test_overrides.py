@@ -199,3 +199,45 @@ async def test_a_host_cancellation_of_a_remotely_changed_occurrence_removes_it(
         ("Check-in", _weekly(2).astimezone(UTC)),
     ]
     assert (await world.sync()).counts == {"in": {}, "out": {}}
+
+
+async def test_one_occurrence_changed_on_both_sides_keeps_both_versions(world: World) -> None:
+    """The host moves the second occurrence; before the next pass someone moves the same
+    occurrence elsewhere in the calendar app (later, so newer wins gives it the win). The
+    host's version is kept as a conflict record naming the occurrence, and restoring it
+    brings back that occurrence alone, on both sides."""
+    body = {"title": "Supervision", "start_at": SOON.isoformat(),
+            "end_at": (SOON + timedelta(hours=1)).isoformat(),
+            "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=3"}  # fmt: skip
+    made = await world.post("/appointments", body)
+    assert (await world.sync()).outcome == "ok"
+    ours = _weekly(1) + timedelta(hours=1)
+    change = {"original_start": _weekly(1).isoformat(), "title": "Supervision (host)",
+              "start": ours.isoformat(),
+              "end": (ours + timedelta(hours=1)).isoformat()}  # fmt: skip
+    await world.patch(f"/appointments/{made['id']}", {"overrides": [change]})
+    [series] = world.remote.items()
+    theirs = _weekly(1) + timedelta(hours=3)
+    world.remote.change_occurrence(series.id, _weekly(1), "Supervision (app)", theirs)
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert report.counts["in"].get("appointment.conflict") == 1, report.counts
+    [conflict] = await world.conflicts()
+    assert conflict.winner == "remote"
+    assert conflict.loser_snapshot["occurrence"] is True
+    assert conflict.loser_snapshot["title"] == "Supervision (host)"
+    assert conflict.winner_snapshot["title"] == "Supervision (app)"
+    assert (await world.sync()).counts["out"] == {}
+    assert ("Supervision (app)", theirs.astimezone(UTC)) in await _remote_view(world)
+    restored = await world.api.post(
+        f"/api/v1/conflicts/{conflict.id}/restore", headers=world.manager
+    )
+    assert restored.status_code == 200, restored.text
+    assert (await world.sync()).outcome == "ok"
+    assert await _remote_view(world) == [
+        ("Supervision", _weekly(0).astimezone(UTC)),
+        ("Supervision", _weekly(2).astimezone(UTC)),
+        ("Supervision (host)", ours.astimezone(UTC)),
+    ]
+    [appointment] = await world.appointments()
+    assert [o["title"] for o in appointment["overrides"]] == ["Supervision (host)"]
