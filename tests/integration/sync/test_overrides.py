@@ -34,6 +34,15 @@ async def _writes(world: World) -> list[Any]:
     return [e for e in world.remote.log.entries if e.method != "GET"]
 
 
+async def _host_series(world: World, title: str, **extra: Any) -> dict[str, Any]:
+    """A weekly series of three made on the host, starting at SOON in New York."""
+    body = {"title": title, "start_at": SOON.isoformat(),
+            "end_at": (SOON + timedelta(hours=1)).isoformat(),
+            "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=3", **extra}  # fmt: skip
+    made: dict[str, Any] = await world.post("/appointments", body)
+    return made
+
+
 async def test_an_occurrence_changed_remotely_becomes_an_override_once(world: World) -> None:
     series = world.remote.insert_weekly("Stand-up", SOON, SOON + timedelta(hours=1), 4)
     first = await world.sync()
@@ -64,10 +73,7 @@ async def test_an_occurrence_changed_remotely_becomes_an_override_once(world: Wo
 
 
 async def test_an_occurrence_changed_on_the_host_reaches_the_remote(world: World) -> None:
-    body = {"title": "Clinic", "start_at": SOON.isoformat(),
-            "end_at": (SOON + timedelta(hours=1)).isoformat(),
-            "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=3"}  # fmt: skip
-    made = await world.post("/appointments", body)
+    made = await _host_series(world, "Clinic")
     assert (await world.sync()).outcome == "ok"
     moved = _weekly(1) + timedelta(days=1)
     change = {"original_start": _weekly(1).isoformat(), "title": "Clinic (Thursday)",
@@ -100,13 +106,14 @@ async def test_a_host_series_edit_keeps_its_changed_occurrence_on_the_remote(
     """Graph drops a series' exceptions whenever its recurrence is written again; the adapter
     writes them back after every write of the series, so a retitled series keeps its moved
     occurrence on both providers."""
-    body = {"title": "Hearing prep", "start_at": SOON.isoformat(),
-            "end_at": (SOON + timedelta(hours=1)).isoformat(),
-            "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=3",
-            "overrides": [{"original_start": _weekly(2).isoformat(), "title": "Prep (late)",
-                           "start": (_weekly(2) + timedelta(hours=4)).isoformat(),
-                           "end": (_weekly(2) + timedelta(hours=5)).isoformat()}]}  # fmt: skip
-    made = await world.post("/appointments", body)
+    late = _weekly(2) + timedelta(hours=4)
+    moved = {
+        "original_start": _weekly(2).isoformat(),
+        "title": "Prep (late)",
+        "start": late.isoformat(),
+        "end": (late + timedelta(hours=1)).isoformat(),
+    }
+    made = await _host_series(world, "Hearing prep", overrides=[moved])
     assert (await world.sync()).outcome == "ok"
     await world.patch(f"/appointments/{made['id']}", {"title": "Hearing preparation"})
     report = await world.sync()
@@ -154,10 +161,7 @@ async def test_a_host_cancellation_survives_a_conflict_the_remote_wins(world: Wo
     calendar app, later: both changed, the newer (remote) edit wins and the host's version is
     kept as a conflict record. The host keeps its cancellation through that, and it must
     still reach the remote rather than be recorded as synced."""
-    body = {"title": "Intake", "start_at": SOON.isoformat(),
-            "end_at": (SOON + timedelta(hours=1)).isoformat(),
-            "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=3"}  # fmt: skip
-    made = await world.post("/appointments", body)
+    made = await _host_series(world, "Intake")
     assert (await world.sync()).outcome == "ok"
     [link] = await world.links()
     await world.patch(f"/appointments/{made['id']}", {"exdates": [_weekly(1).isoformat()]})
@@ -206,10 +210,7 @@ async def test_one_occurrence_changed_on_both_sides_keeps_both_versions(world: W
     occurrence elsewhere in the calendar app (later, so newer wins gives it the win). The
     host's version is kept as a conflict record naming the occurrence, and restoring it
     brings back that occurrence alone, on both sides."""
-    body = {"title": "Supervision", "start_at": SOON.isoformat(),
-            "end_at": (SOON + timedelta(hours=1)).isoformat(),
-            "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=3"}  # fmt: skip
-    made = await world.post("/appointments", body)
+    made = await _host_series(world, "Supervision")
     assert (await world.sync()).outcome == "ok"
     ours = _weekly(1) + timedelta(hours=1)
     change = {"original_start": _weekly(1).isoformat(), "title": "Supervision (host)",
