@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -645,9 +645,17 @@ class _Pass:
                     await self._flush(writes)
                     writes = []
             self.progress("push", done, len(work))
-        await self._flush(writes)
-        await self._review_deferred()
-        await self._apply_deferred()
+        if not self.deferred:
+            await self._flush(writes)
+            return
+        # The last writes wait for the guard's review, to go out in one batch with the
+        # deletions; when the guard holds the deletions back, the writes go out alone.
+        try:
+            await self._review_deferred()
+        except DeletionsPaused:
+            await self._flush(writes)
+            raise
+        await self._apply_deferred(writes)
 
     async def _settle_host(
         self, kind: EntryKind, entry_id: uuid.UUID, *, collect: bool = False
@@ -687,20 +695,32 @@ class _Pass:
             await self._perform(session, action, link, row, item, None, kind, entry_id)
             return None
 
-    async def _flush(self, writes: list[_Write]) -> None:
-        """Send collected writes: one at a time when there are only a few, else through the
-        provider's batch endpoint. Each answer is then settled like a single write: links and
-        acknowledgements of the writes that landed are saved together, in one transaction,
-        and a write that failed goes back through the single path (re-planned, and its error
-        handled or raised there)."""
-        if not writes:
+    async def _flush(self, writes: list[_Write], deletes: Sequence[_Delete] = ()) -> None:
+        """Send collected writes and planned deletions of linked events: one at a time when
+        there are only a few, else together through the provider's batch endpoint. Each
+        answer is then settled like a single write: links and acknowledgements of the writes
+        that landed are saved together, in one transaction, and a write that failed goes back
+        through the single path (re-planned, and its error handled or raised there); the
+        deletions are settled as ``_settle_deletes`` says."""
+        if not writes and not deletes:
             return
-        if len(writes) < BATCH_FROM:
+        if len(writes) + len(deletes) < BATCH_FROM:
             for write in writes:
                 await self._settle_host(write.kind, write.entry_id)
+            await self._settle_deletes(deletes, [await self._delete_one(d) for d in deletes])
             return
-        ops = [write.op for write in writes]
+        ops = [write.op for write in writes] + [pb.DeleteOp(d.remote_id, d.etag) for d in deletes]
         results = await self.provider.write_batch(self.calendar_id, ops)
+        written, deleted = results[: len(writes)], results[len(writes) :]
+        await self._settle_writes(writes, written)
+        outcomes = [r if isinstance(r, ProviderError) else None for r in deleted]
+        await self._settle_deletes(deletes, outcomes)
+
+    async def _settle_writes(
+        self, writes: list[_Write], results: list[pb.WriteResult | ProviderError]
+    ) -> None:
+        if not writes:
+            return
         retry: list[_Write] = []
         replan: list[pb.RemoteEvent] = []
         async with self.engine.sessionmaker() as session:
@@ -760,7 +780,9 @@ class _Pass:
                     .values(confirmed_deletions=0)
                 )
 
-    async def _apply_deferred(self) -> None:
+    async def _apply_deferred(self, writes: list[_Write] | None = None) -> None:
+        """Carry out the deletions the guard let through (re-planned first), in one batch
+        with ``writes`` (collected remote writes still to send), when there are any."""
         deferred, self.deferred = self.deferred, []
         deletes: list[_Delete] = []
         for item in deferred:
@@ -784,27 +806,23 @@ class _Pass:
                 await self._perform(
                     session, action, link, row, host, item.remote, item.kind, item.entry_id
                 )
-        await self._delete_remote(deletes)
+        await self._flush(writes or [], deletes)
 
-    async def _delete_remote(self, deletes: list[_Delete]) -> None:
-        """Carry out planned remote deletions of linked events: through the batch endpoint
-        from a few on, else one by one; an event already gone counts as deleted. The links
-        of the deletions that landed are tombstoned together; the first other failure is
-        raised after that (the next pass reads the event again and re-plans)."""
+    async def _delete_one(self, d: _Delete) -> ProviderError | None:
+        try:
+            await self.provider.delete_event(self.calendar_id, d.remote_id, etag=d.etag)
+        except ProviderError as exc:
+            return exc
+        return None
+
+    async def _settle_deletes(
+        self, deletes: Sequence[_Delete], outcomes: Sequence[ProviderError | None]
+    ) -> None:
+        """An event already gone counts as deleted. The links of the deletions that landed
+        are tombstoned together; the first other failure is raised after that (the next pass
+        reads the event again and re-plans)."""
         if not deletes:
             return
-        outcomes: list[ProviderError | None] = []
-        if len(deletes) >= BATCH_FROM:
-            ops = [pb.DeleteOp(d.remote_id, d.etag) for d in deletes]
-            results = await self.provider.write_batch(self.calendar_id, ops)
-            outcomes = [r if isinstance(r, ProviderError) else None for r in results]
-        else:
-            for d in deletes:
-                try:
-                    await self.provider.delete_event(self.calendar_id, d.remote_id, etag=d.etag)
-                    outcomes.append(None)
-                except ProviderError as exc:
-                    outcomes.append(exc)
         failure: ProviderError | None = None
         async with self.engine.sessionmaker() as session:
             connection, _, _, _ = await self._context(session)
@@ -972,17 +990,16 @@ class _Pass:
             cancelled = list(row.exdates) if same_rule else []
             changed = list(row.overrides) if same_rule else []
             before = await view.item(row)
-            unsynced = (
-                link is not None
-                and before is not None
-                and before.side.fingerprint != link.host_fingerprint
+            unsynced = before is not None and (
+                link is None or before.side.fingerprint != link.host_fingerprint
             )
             view.update_appointment(row, fields)
             if unsynced and (cancelled or changed):
-                # A conflict the remote won: what the host keeps of its occurrences may hold
-                # a change of its own not yet on the remote (an occurrence cancelled since
-                # the last pass). Recording the series without it as synced makes the next
-                # push write it out (again, for what the remote had already).
+                # A conflict the remote won (or an adoption with no link to compare with):
+                # what the host keeps of its occurrences may hold a change of its own not yet
+                # on the remote (an occurrence cancelled since the last pass, or never sent).
+                # Recording the series without it as synced makes the next push write it
+                # out (again, for what the remote had already).
                 with view.session.no_autoflush:
                     bare = await view.item(row)
                 synced_as = bare.event.fingerprint() if bare is not None else None

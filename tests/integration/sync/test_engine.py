@@ -267,6 +267,46 @@ async def test_mass_remote_delete_pauses_until_confirmed(world: World) -> None:
     assert await world.appointments() == []
 
 
+async def test_host_edits_and_deletions_go_out_in_one_batch(world: World) -> None:
+    """After 3 edits and 3 deletions on the host, the next pass writes all six in one batch
+    request (the deletions no longer wait for a batch of their own)."""
+    made = [await _appointment(world, f"Meeting {n}") for n in range(10)]
+    assert (await world.sync()).outcome == "ok"
+    assert (await world.sync()).counts["out"] == {}  # the echo of those creates, read
+    for item in made[:3]:
+        await world.patch(f"/appointments/{item['id']}", {"title": item["title"] + " (moved)"})
+    for item in made[3:6]:
+        await world.delete(f"/appointments/{item['id']}")
+    world.remote.log.clear()
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert report.counts["out"] == {"appointment.update": 3, "appointment.delete": 3}
+    writes = [e for e in world.remote.log.entries if e.method != "GET"]
+    envelope = "/batch/" if world.remote.name == "google" else "$batch"
+    assert world.remote.log.count("POST", envelope) == 1, writes
+    assert sorted(world.titles()) == sorted(
+        [f"Meeting {n} (moved)" for n in range(3)] + [f"Meeting {n}" for n in range(6, 10)]
+    )
+
+
+async def test_host_mass_deletion_waits_but_edits_still_go_out(world: World) -> None:
+    """The host deletes 26 of 30 linked appointments and edits another: the guard holds the
+    deletions for a confirmation, and the edit goes out all the same."""
+    made = [await _appointment(world, f"Meeting {n}") for n in range(30)]
+    assert (await world.sync()).outcome == "ok"
+    for item in made[:26]:
+        await world.delete(f"/appointments/{item['id']}")
+    await world.patch(f"/appointments/{made[29]['id']}", {"title": "Meeting 29 (moved)"})
+    report = await world.sync()
+    assert report.outcome == "paused", report
+    assert len(world.titles()) == 30
+    assert "Meeting 29 (moved)" in world.titles()
+    await world.update_connection(status=ConnectionStatus.ACTIVE, confirmed_deletions=26)
+    assert (await world.sync()).outcome == "ok"
+    assert sorted(world.titles()) == ["Meeting 26", "Meeting 27", "Meeting 28",
+                                      "Meeting 29 (moved)"]  # fmt: skip
+
+
 async def test_empty_full_listing_deletes_nothing(world: World) -> None:
     for n in range(3):
         await _appointment(world, title=f"Meeting {n}")

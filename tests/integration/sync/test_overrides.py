@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from sm_views import remote_occurrences
 from sync_world import World
 
+from casecal.emulators.faults import Fault
+
 NEW_YORK = ZoneInfo("America/New_York")
 SOON = datetime.now(UTC).replace(microsecond=0, second=0, minute=0) + timedelta(days=3)
 WINDOW = (SOON - timedelta(days=1), SOON + timedelta(days=60))
@@ -242,3 +244,32 @@ async def test_one_occurrence_changed_on_both_sides_keeps_both_versions(world: W
     ]
     [appointment] = await world.appointments()
     assert [o["title"] for o in appointment["overrides"]] == ["Supervision (host)"]
+
+
+async def test_a_series_whose_changed_occurrence_failed_to_go_out_converges(
+    world: World,
+) -> None:
+    """The series is created but writing its changed occurrence fails for good, so the pass
+    ends before the link is saved. The next pass finds our event without a link and with
+    other content (the series alone shows no changed occurrence): whichever version the
+    conflict keeps, the host's changed occurrence must still reach the remote."""
+    late = _weekly(1) + timedelta(hours=4)
+    moved = {"original_start": _weekly(1).isoformat(), "title": "Review (late)",
+             "start": late.isoformat(), "end": (late + timedelta(hours=1)).isoformat()}  # fmt: skip
+    await _host_series(world, "Review", overrides=[moved])
+    occurrence_write = "PUT" if world.remote.name == "google" else "PATCH"
+    world.remote.faults.add(Fault(status=400, reason="badRequest", method=occurrence_write))
+    failed = await world.sync()
+    assert failed.outcome == "failed", failed
+    assert await world.links() == []
+    world.remote.faults.clear()
+    assert (await world.sync()).outcome == "ok"
+    assert (await world.sync()).outcome == "ok"
+    assert await _remote_view(world) == [
+        ("Review", _weekly(0).astimezone(UTC)),
+        ("Review", _weekly(2).astimezone(UTC)),
+        ("Review (late)", late.astimezone(UTC)),
+    ]
+    [appointment] = await world.appointments()
+    assert [o["title"] for o in appointment["overrides"]] == ["Review (late)"]
+    assert (await world.sync()).counts["out"] == {}
