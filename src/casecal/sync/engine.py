@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -248,6 +248,8 @@ class _Pass:
         self.counts: dict[str, Counter[str]] = {"in": Counter(), "out": Counter()}
         self.deferred: list[_Deferred] = []
         self.masters_seen: set[str] = set()
+        self.masters: dict[str, pb.RemoteEvent] = {}
+        """Series masters read this pass, by id: what a series is on the remote."""
         self._page: AsyncSession | None = None
         """The session of the change-round page being applied, when one is (see ``_round``)."""
 
@@ -426,12 +428,32 @@ class _Pass:
         changed ones, and on Graph those it leaves out) goes to the host before any series of
         the page is settled: a series the host changed is written back whole while the page is
         applied, and that write must carry them (on Graph it brings cancelled occurrences back
-        and drops exceptions). Applying them again after the page's masters changes nothing."""
+        and drops exceptions). Absences are read against the series as the remote has it (its
+        master, read now rather than later in the page: no extra request), never against a
+        host change not yet sent. Applying it all again after the page's masters changes
+        nothing."""
+        self.masters.update((e.id, e) for e in page.events if e.series_id is None)
+        if self.provider.capabilities.occurrences_listed:
+            _, _, _, links = await self._context(session)
+            for series_id in dict.fromkeys(e.series_id for e in page.events if e.series_id):
+                if series_id not in self.masters and await links.by_remote(series_id):
+                    await self._master(series_id)
         for remote in page.events:
             if remote.series_id is not None:
                 await self._occurrence_in(session, remote)
         if self.provider.capabilities.occurrences_listed:
             await self._absences(page, window, full=page.full)
+
+    async def _master(self, series_id: str) -> pb.RemoteEvent | None:
+        """The master of ``series_id`` as read this pass, read now if it was not."""
+        if series_id not in self.masters:
+            try:
+                self.masters[series_id] = await self.provider.get_event(
+                    self.calendar_id, series_id
+                )
+            except (NotFound, Gone):
+                return None
+        return self.masters[series_id]
 
     async def _remote_removed(self, remote_id: str) -> None:
         """``remote_id`` seems gone (a feed that also reports events leaving the window, or a
@@ -452,6 +474,7 @@ class _Pass:
             await self._occurrence(remote)
             return
         self.masters_seen.add(remote.id)  # read now: its occurrences need not read it again
+        self.masters[remote.id] = remote
         await self._settle_remote(remote.id, remote)
 
     async def _settle_remote(self, remote_id: str, remote: pb.RemoteEvent | None) -> None:
@@ -491,9 +514,8 @@ class _Pass:
         series_id = remote.series_id or ""
         if series_id not in self.masters_seen:
             self.masters_seen.add(series_id)
-            try:
-                master = await self.provider.get_event(self.calendar_id, series_id)
-            except (NotFound, Gone):
+            master = await self._master(series_id)
+            if master is None:
                 return
             if master.series_id is None:
                 await self._remote_item(master)
@@ -581,7 +603,16 @@ class _Pass:
             item = await view.item(await view.load(link.entry_kind, link.entry_id))
             if item is None or not isinstance(item.row, Appointment):
                 return []
-            return absent_occurrences(item.event, slots, window.start, window.end)
+            series = item.event
+            master = self.masters.get(series_id)
+            if master is not None and master.event is not None and master.event.recurrence:
+                # The rule and start the remote expanded, with the host's known cancellations.
+                known = series.recurrence.exdates if series.recurrence else ()
+                rec = replace(master.event.recurrence, exdates=known)
+                series = replace(master.event, recurrence=rec, overrides=())
+            elif item.side.fingerprint != link.host_fingerprint:
+                return []  # the host's own rule may differ from the remote's: read it later
+            return absent_occurrences(series, slots, window.start, window.end)
 
     async def _cancel_occurrences(self, series_id: str, missing: list[EventTime]) -> None:
         async with self._session() as session:

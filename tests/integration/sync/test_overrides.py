@@ -273,3 +273,27 @@ async def test_a_series_whose_changed_occurrence_failed_to_go_out_converges(
     [appointment] = await world.appointments()
     assert [o["title"] for o in appointment["overrides"]] == ["Review (late)"]
     assert (await world.sync()).counts["out"] == {}
+
+
+async def test_a_series_moved_on_the_host_loses_no_occurrence_to_the_next_listing(
+    world: World,
+) -> None:
+    """Found in review: the host moves a series an hour later and, before the next pass, the
+    cursor expires (a full listing). Graph shows cancellations only by absence; read against
+    the host's moved series, every occurrence the listing shows at the old time looked
+    cancelled. Absences are read against the series as the remote has it."""
+    made = await _host_series(world, "Prep", rrule="FREQ=WEEKLY;COUNT=4")
+    assert (await world.sync()).outcome == "ok"
+    assert (await world.sync()).outcome == "ok"
+    later = SOON + timedelta(hours=1)
+    moved = {"start_at": later.isoformat(), "end_at": (later + timedelta(hours=1)).isoformat()}
+    await world.patch(f"/appointments/{made['id']}", moved)
+    world.remote.expire_cursor()
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert "appointment.occurrence_cancelled" not in report.counts["in"], report.counts
+    [appointment] = await world.appointments()
+    assert appointment["exdates"] == []
+    assert await _remote_view(world) == [
+        ("Prep", (_weekly(n) + timedelta(hours=1)).astimezone(UTC)) for n in range(4)
+    ]
