@@ -59,6 +59,19 @@ def occurrences(
             yield value
 
 
+def occurrence_keys(rule: str, start: EventTime, tz: str, when: Iterable[EventTime]) -> set[str]:
+    """The ``time_key`` of each of ``when`` that is an occurrence of the series (one bounded
+    expansion over their span, however many there are)."""
+    zone = ZoneInfo(tz)
+    wanted = {time_key(w): _instant(w, zone) for w in when}
+    if not wanted:
+        return set()
+    lo = min(wanted.values()) - timedelta(seconds=1)
+    hi = max(wanted.values()) + timedelta(seconds=1)
+    found = {time_key(v) for v in occurrences(rule, start, tz, lo, hi)}
+    return found & set(wanted)
+
+
 def absent_occurrences(
     event: CanonicalEvent, listed: Iterable[EventTime], lo: datetime, hi: datetime
 ) -> list[EventTime]:
@@ -144,4 +157,11 @@ def _instant(value: EventTime, zone: ZoneInfo) -> datetime:
     return datetime.combine(value, time(), tzinfo=zone)
 
 
-__all__ = ["MAX_OCCURRENCES", "Shown", "absent_occurrences", "occurrences", "shown_occurrences"]
+__all__ = [
+    "MAX_OCCURRENCES",
+    "Shown",
+    "absent_occurrences",
+    "occurrence_keys",
+    "occurrences",
+    "shown_occurrences",
+]

@@ -3,6 +3,9 @@ JSON object each, in ``Appointment.overrides``), and merging one in by its origi
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from casecal.domain.entries import OccurrenceChange
@@ -50,3 +53,18 @@ def merge(current: list[Stored], change: Stored) -> list[Stored]:
     as instants), or added; in original-start order."""
     kept = [x for x in current if slot(x) != slot(change)]
     return sorted([*kept, change], key=slot)
+
+
+CANCELLED = "cancelled"
+"""What ``Link.occurrences`` holds for an occurrence both sides hold cancelled."""
+
+
+def digest(stored: Stored) -> str:
+    """A stable hash of one override as stored: what ``Link.occurrences`` keeps per slot."""
+    blob = json.dumps(stored, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def synced(held: Iterable[Stored]) -> dict[str, str]:
+    """The per-slot digests of the overrides a series write sends."""
+    return {slot(x): digest(x) for x in held}

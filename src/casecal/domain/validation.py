@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrule, rruleset, rrulestr
 
 from casecal.domain.entries import OccurrenceChange
-from casecal.domain.recurrence import time_key
+from casecal.domain.occurrences import occurrence_keys
+from casecal.domain.recurrence import BadRecurrence, time_key
 from casecal.errors import ValidationFailed
 
 MIN_YEAR = 1900
@@ -250,15 +251,23 @@ def parse_overrides(
     if not values or rule is None:
         return []
     cancelled = set(exdates)
+    originals = [
+        _override_time(raw["original_start"], all_day, zone, f"overrides.{i}.original_start")
+        for i, raw in enumerate(values)
+    ]
+    try:
+        slots = occurrence_keys(rule, first, zone.key, originals)
+    except (ValueError, TypeError, OverflowError, BadRecurrence):
+        slots = set()
     out: dict[str, OccurrenceChange] = {}
     for i, raw in enumerate(values):
         field = f"overrides.{i}"
-        original = _override_time(raw["original_start"], all_day, zone, f"{field}.original_start")
+        original = originals[i]
         start = _override_time(raw["start"], all_day, zone, f"{field}.start")
         end = _override_time(raw["end"], all_day, zone, f"{field}.end")
         if time_key(end) < time_key(start) or (all_day and end == start):
             raise ValidationFailed("an occurrence ends after it starts", field=f"{field}.end")
-        if not _is_occurrence(rule, first, original, all_day, zone):
+        if time_key(original) not in slots:
             if lenient:
                 continue  # the series moved on under it: the override goes with the old slot
             raise ValidationFailed(
@@ -292,22 +301,3 @@ def _override_time(raw: str, all_day: bool, zone: ZoneInfo, field: str) -> date 
     except ValueError:
         kind = "an ISO date" if all_day else "an ISO datetime"
         raise ValidationFailed(f"{raw!r} is not {kind}", field=field) from None
-
-
-def _is_occurrence(
-    rule: str, first: date | datetime, when: date | datetime, all_day: bool, zone: ZoneInfo
-) -> bool:
-    """Whether the series starting at ``first`` under ``rule`` has an occurrence at ``when``."""
-    if isinstance(first, datetime) and isinstance(when, datetime):
-        dtstart, target = first.astimezone(zone), when.astimezone(zone)
-    else:
-        dtstart, target = datetime.combine(first, time()), datetime.combine(when, time())
-    try:
-        found = _parse_rule(rule, dtstart).after(target - timedelta(seconds=1))
-    except (ValueError, TypeError, OverflowError):
-        return False
-    if found is None:
-        return False
-    if all_day:
-        return bool(found.date() == target.date())
-    return bool(found.astimezone(UTC) == target.astimezone(UTC))

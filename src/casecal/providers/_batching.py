@@ -25,8 +25,10 @@ async def in_chunks(
 async def write_one(provider: Provider, calendar_id: str, op: WriteOp) -> WriteResult:
     """One op through the adapter's own single-item method (and so the retry rules)."""
     if isinstance(op, CreateOp):
-        return await provider.create_event(calendar_id, op.event, op.tag)
+        return await provider.create_event(calendar_id, op.event, op.tag, changed=op.changed)
     if isinstance(op, UpdateOp):
-        return await provider.update_event(calendar_id, op.event_id, op.event, op.tag, etag=op.etag)
+        return await provider.update_event(
+            calendar_id, op.event_id, op.event, op.tag, etag=op.etag, changed=op.changed
+        )
     await provider.delete_event(calendar_id, op.event_id, etag=op.etag)
     return WriteResult(id=op.event_id, etag=None)

@@ -34,6 +34,10 @@ class Capabilities:
     """A change round lists every occurrence of a changed series in the window (Graph's
     calendarView delta), so one missing from it was cancelled. Google lists masters and
     only the exceptions, cancelled ones explicitly."""
+    exceptions_outlive_rule: bool = False
+    """A series whose rule changes keeps its cancelled and changed occurrences that the new
+    rule still has (Google: they are instances of their own). False: a new rule drops them
+    (Graph)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,8 @@ class WriteResult:
 class CreateOp:
     event: CanonicalEvent
     tag: Tag
+    changed: frozenset[str] = frozenset()
+    """See ``Provider.update_event``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,8 @@ class UpdateOp:
     event: CanonicalEvent
     tag: Tag
     etag: str | None
+    changed: frozenset[str] = frozenset()
+    """See ``Provider.update_event``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +205,14 @@ class Provider(Protocol):
         connection), or None: how a create after a crash finds the first one (I1)."""
         ...
 
-    async def create_event(self, calendar_id: str, event: CanonicalEvent, tag: Tag) -> WriteResult:
+    async def create_event(
+        self,
+        calendar_id: str,
+        event: CanonicalEvent,
+        tag: Tag,
+        *,
+        changed: frozenset[str] = frozenset(),
+    ) -> WriteResult:
         """Create idempotently: the key derives from ``tag`` (connection, host entry), so a
         retry after a lost response returns the first event (``reused=True``)."""
         ...
@@ -210,7 +225,12 @@ class Provider(Protocol):
         tag: Tag,
         *,
         etag: str | None,
-    ) -> WriteResult: ...
+        changed: frozenset[str] = frozenset(),
+    ) -> WriteResult:
+        """Update guarded by ``etag``. For a series, ``changed`` names the occurrences (by
+        ``time_key`` of their original start) the remote holds changed on their own as last
+        synced: one that the event now cancels may need removing on its own."""
+        ...
 
     async def delete_event(self, calendar_id: str, event_id: str, *, etag: str | None) -> None: ...
 

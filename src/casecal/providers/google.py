@@ -16,6 +16,7 @@ import structlog
 
 import casecal.providers._google_codec as codec
 from casecal.domain.event import CanonicalEvent
+from casecal.domain.recurrence import time_key
 from casecal.domain.tags import Tag
 from casecal.providers._batching import Outcome, in_chunks, write_one
 from casecal.providers._google_wire import classify, classify_parts, decode_batch, encode_batch
@@ -47,7 +48,11 @@ from casecal.providers.tokens import TokenSource
 log = structlog.get_logger(__name__)
 
 CAPABILITIES = Capabilities(
-    name="google", max_batch_size=50, max_concurrency=8, removals_reliable=True
+    name="google",
+    max_batch_size=50,
+    max_concurrency=8,
+    removals_reliable=True,
+    exceptions_outlive_rule=True,
 )
 WRITE_ROLES = frozenset({"writer", "owner"})
 NO_UPDATES = {"sendUpdates": "none"}
@@ -217,7 +222,14 @@ class GoogleCalendarProvider:
         return self._zones[calendar_id]
 
     # -- writing ---------------------------------------------------------------------------
-    async def create_event(self, calendar_id: str, event: CanonicalEvent, tag: Tag) -> WriteResult:
+    async def create_event(
+        self,
+        calendar_id: str,
+        event: CanonicalEvent,
+        tag: Tag,
+        *,
+        changed: frozenset[str] = frozenset(),
+    ) -> WriteResult:
         """Insert with the id derived from (connection, host entry). A retry, or a second
         call, meets 409 ``duplicate`` and returns the existing event (``reused=True``)."""
         event_id = codec.event_id(tag)
@@ -231,7 +243,7 @@ class GoogleCalendarProvider:
                 raise
             return await self._existing(calendar_id, event_id, event, tag)
         written = codec.result(codec.remote(item, await self._zone(calendar_id)))
-        return await self._write_overrides(calendar_id, event, tag, written)
+        return await self._write_overrides(calendar_id, event, tag, written, changed)
 
     async def _existing(
         self, calendar_id: str, event_id: str, event: CanonicalEvent, tag: Tag
@@ -261,6 +273,7 @@ class GoogleCalendarProvider:
         tag: Tag,
         *,
         etag: str | None,
+        changed: frozenset[str] = frozenset(),
     ) -> WriteResult:
         """Full update (PUT keeps the tag because we send it) guarded by ``If-Match``."""
         item = await self.http.json(
@@ -271,18 +284,24 @@ class GoogleCalendarProvider:
             headers=codec.if_match(etag),
         )
         written = codec.result(codec.remote(item, await self._zone(calendar_id)))
-        return await self._write_overrides(calendar_id, event, tag, written)
+        return await self._write_overrides(calendar_id, event, tag, written, changed)
 
     async def _write_overrides(
-        self, calendar_id: str, event: CanonicalEvent, tag: Tag, written: WriteResult
+        self,
+        calendar_id: str,
+        event: CanonicalEvent,
+        tag: Tag,
+        written: WriteResult,
+        changed: frozenset[str],
     ) -> WriteResult:
         """A series' changed occurrences are instances of their own on Google: after the
         series, each one is written to its instance id (``<series>_<original start>``). A
-        changed instance also outlives an EXDATE of its slot, so each cancelled occurrence's
-        instance is cancelled too (gone already, or never changed: nothing to do)."""
+        changed instance also outlives an EXDATE of its slot, so a cancelled occurrence the
+        remote holds ``changed`` is cancelled on its own too (gone already: nothing to do)."""
         rec = event.recurrence
-        for cancelled in rec.exdates if rec is not None else ():
-            instance = codec.instance_id(written.id, cancelled)
+        cancelled = [x for x in rec.exdates if time_key(x) in changed] if rec else []
+        for slot in cancelled:
+            instance = codec.instance_id(written.id, slot)
             with suppress(NotFound):  # Gone (410) is a NotFound too
                 await self.http.request(
                     "DELETE", self._event(calendar_id, instance), params=NO_UPDATES
@@ -338,7 +357,7 @@ class GoogleCalendarProvider:
                     written = codec.batch_result(op, answer.body, zone)
                     if isinstance(op, CreateOp | UpdateOp):
                         written = await self._write_overrides(
-                            calendar_id, op.event, op.tag, written
+                            calendar_id, op.event, op.tag, written, op.changed
                         )
                     out.append(written)
                 else:

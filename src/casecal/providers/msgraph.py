@@ -265,9 +265,17 @@ class MicrosoftGraphProvider:
         return None
 
     # -- writing ---------------------------------------------------------------------------
-    async def create_event(self, calendar_id: str, event: CanonicalEvent, tag: Tag) -> WriteResult:
+    async def create_event(
+        self,
+        calendar_id: str,
+        event: CanonicalEvent,
+        tag: Tag,
+        *,
+        changed: frozenset[str] = frozenset(),
+    ) -> WriteResult:
         """POST with a ``transactionId`` derived from (connection, host entry): Graph answers
-        a retried create with the event the first attempt made."""
+        a retried create with the event the first attempt made. (``changed`` needs nothing
+        here: ``_exceptions`` finds every occurrence it touches through ``/instances``.)"""
         item = await self.http.json(
             "POST", self._events(calendar_id), json=codec.encode_create(event, tag), idempotent=True
         )
@@ -281,6 +289,7 @@ class MicrosoftGraphProvider:
         tag: Tag,
         *,
         etag: str | None,
+        changed: frozenset[str] = frozenset(),
     ) -> WriteResult:
         item = await self.http.json(
             "PATCH",

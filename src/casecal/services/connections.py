@@ -130,7 +130,11 @@ async def restore_conflict(
         # One occurrence of a series changed on both sides: bring back that occurrence.
         entry = await session.get(Appointment, record.entry_id)
         held = list(entry.overrides) if entry is not None else []
-        restored = overrides.merge(held, {k: str(loser.get(k, "")) for k in _OCCURRENCE})
+        stored = {k: str(loser.get(k, "")) for k in _OCCURRENCE}
+        if loser.get("removed"):  # the losing version had no change of that occurrence
+            restored = [x for x in held if overrides.slot(x) != overrides.slot(stored)]
+        else:
+            restored = overrides.merge(held, stored)
         await update_appointment(session, actor, record.entry_id, {"overrides": restored})
     else:
         await update_appointment(session, actor, record.entry_id, _appointment_values(loser))

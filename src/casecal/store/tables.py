@@ -480,6 +480,9 @@ class Link(Base):
     host_version: Mapped[int] = mapped_column(default=0)
     tombstoned_at: Mapped[datetime | None]
     remote_delete_respected: Mapped[bool] = mapped_column(default=False)
+    occurrences: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """For a series: each occurrence changed on its own, as last synced (slot key -> digest
+    of the override both sides held), so an echo of our own write is told from a change."""
     """The tombstone marks a remote delete the firm's policy respected (not one we made)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

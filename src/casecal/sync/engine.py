@@ -21,7 +21,7 @@ from casecal.domain import overrides, recurrence
 from casecal.domain.event import CanonicalEvent, Override
 from casecal.domain.guard import DEFAULT_LIMITS, Limits, Verdict, review
 from casecal.domain.mapping import appointment_fields, occurrence_change
-from casecal.domain.occurrences import absent_occurrences
+from casecal.domain.occurrences import absent_occurrences, occurrence_keys
 from casecal.domain.plan import UNKNOWN, Action, HostSide, Op, RemoteSide, Side, plan, winner
 from casecal.domain.policy import ConflictPolicy, Policy, RemoteDeletes
 from casecal.domain.recurrence import EventTime, time_key
@@ -448,9 +448,7 @@ class _Pass:
         """The master of ``series_id`` as read this pass, read now if it was not."""
         if series_id not in self.masters:
             try:
-                self.masters[series_id] = await self.provider.get_event(
-                    self.calendar_id, series_id
-                )
+                self.masters[series_id] = await self.provider.get_event(self.calendar_id, series_id)
             except (NotFound, Gone):
                 return None
         return self.masters[series_id]
@@ -541,28 +539,38 @@ class _Pass:
     async def _override_in(
         self, session: AsyncSession, link: Link, override: Override, modified: datetime
     ) -> None:
-        """One occurrence of a linked series changed on its own remotely: the host keeps it as
-        an override of that occurrence. Our own write of it coming back changes nothing."""
+        """One occurrence of a linked series changed on its own remotely. The link keeps each
+        changed occurrence as last synced (``Link.occurrences``), so our own write coming back
+        is recognised and changes nothing; otherwise the host keeps it as an override of that
+        occurrence, unless the host changed the same occurrence since: a conflict of that
+        occurrence, decided by the firm's policy, the other version kept as a record."""
         connection, policy, view, _ = await self._context(session)
         row = await view.load(link.entry_kind, link.entry_id)
         before = await view.item(row)
         if not isinstance(row, Appointment) or before is None or not row.rrule:
             return
+        # Only an imported private series hides its details; the host's own keeps them.
         hidden = override.event.private and not connection.import_private_details
+        hidden = hidden and row.origin == "remote"
         change = overrides.to_stored(occurrence_change(override, tz=row.time_zone, hidden=hidden))
-        merged = overrides.merge(row.overrides, change)
-        if merged == row.overrides:
-            return
-        held = next((x for x in row.overrides if overrides.slot(x) == overrides.slot(change)), None)
-        if held is not None and before.side.fingerprint != link.host_fingerprint:
-            # The host holds an unsynced change and its own version of this occurrence: both
-            # sides changed it. The policy picks one and the other is kept, restorable.
-            won = winner(policy.conflicts, row.updated_at, modified)
-            session.add(_occurrence_conflict(connection, row, won, held, change))
+        slot, incoming = overrides.slot(change), overrides.digest(change)
+        synced = dict(link.occurrences or {})
+        if synced.get(slot) == incoming:
+            return  # the remote holds what was last synced: our own write, or nothing new
+        link.occurrences = {**synced, slot: incoming}
+        held = next((x for x in row.overrides if overrides.slot(x) == slot), None)
+        if held == change:
+            return  # both sides made the same change
+        if (overrides.digest(held) if held is not None else None) != synced.get(slot):
+            # The host changed (or removed) this occurrence since the last sync too.
+            host_time = row.updated_at if held is not None else None
+            won = winner(policy.conflicts, host_time, modified)
+            kept = held if held is not None else {"original_start": change["original_start"]}
+            session.add(_occurrence_conflict(connection, row, won, kept, change))
             self._count("in", "appointment", "conflict")
             if won is Side.HOST:
                 return  # the push writes the host's version over the remote's
-        row.overrides = merged
+        row.overrides = overrides.merge(row.overrides, change)
         self._count("in", "appointment", "occurrence_changed")
         after = await view.item(row)
         if after is not None and before.side.fingerprint == link.host_fingerprint:
@@ -629,11 +637,18 @@ class _Pass:
         before = await view.item(row)
         if not isinstance(row, Appointment) or before is None:
             return
+        # An occurrence both sides already held cancelled is no news: the host may have
+        # brought it back since (its write goes out next), and its echo must not undo that.
+        synced = link.occurrences or {}
+        missing = [m for m in missing if synced.get(time_key(m)) != overrides.CANCELLED]
+        if not missing:
+            return
+        gone = {time_key(m) for m in missing}
+        link.occurrences = {**synced, **dict.fromkeys(gone, overrides.CANCELLED)}
         known = len(row.exdates)
         row.exdates = merge_exdates(row.exdates, [m.isoformat() for m in missing])
         if len(row.exdates) == known:
             return
-        gone = {time_key(m) for m in missing}
         row.overrides = [o for o in row.overrides if overrides.slot(o) not in gone]
         self.counts["in"]["appointment.occurrence_cancelled"] += len(row.exdates) - known
         after = await view.item(row)
@@ -717,12 +732,15 @@ class _Pass:
                 return None
             if collect and item is not None and _batchable(action):
                 target = link.remote_id if link is not None else None
+                changed = _changed(link)
                 if action.effect is Op.CREATE_REMOTE or target is None:
-                    op: pb.WriteOp = pb.CreateOp(item.event, _tag(item, connection))
+                    op: pb.WriteOp = pb.CreateOp(item.event, _tag(item, connection), changed)
                 else:
-                    op = pb.UpdateOp(target, item.event, _tag(item, connection), action.if_match)
+                    op = pb.UpdateOp(target, item.event, _tag(item, connection), action.if_match,
+                                     changed)  # fmt: skip
                 return _Write(op, action, kind, entry_id, link.id if link else None,
-                              item.side.fingerprint, item.row.version)  # fmt: skip
+                              item.side.fingerprint, item.row.version,
+                              _sent_occurrences(item))  # fmt: skip
             await self._perform(session, action, link, row, item, None, kind, entry_id)
             return None
 
@@ -743,9 +761,12 @@ class _Pass:
         ops = [write.op for write in writes] + [pb.DeleteOp(d.remote_id, d.etag) for d in deletes]
         results = await self.provider.write_batch(self.calendar_id, ops)
         written, deleted = results[: len(writes)], results[len(writes) :]
-        await self._settle_writes(writes, written)
         outcomes = [r if isinstance(r, ProviderError) else None for r in deleted]
-        await self._settle_deletes(deletes, outcomes)
+        try:
+            await self._settle_writes(writes, written)
+        finally:
+            # The deletions landed whatever a write's retry raises: record them as done.
+            await self._settle_deletes(deletes, outcomes)
 
     async def _settle_writes(
         self, writes: list[_Write], results: list[pb.WriteResult | ProviderError]
@@ -769,7 +790,7 @@ class _Pass:
                     link, kind=write.kind, entry_id=write.entry_id, remote_id=result.id,
                     etag=result.etag, host_fingerprint=write.fingerprint,
                     remote_fingerprint=_fingerprint(result) or write.fingerprint,
-                    host_version=write.version,
+                    host_version=write.version, occurrences=write.occurrences,
                 )  # fmt: skip
                 await self._ack(session, connection, write.kind, write.entry_id, write.version)
                 restore = write.action.op in (Op.RESTORE_OVERWRITE, Op.RESTORE_RECREATE)
@@ -956,8 +977,11 @@ class _Pass:
         # An update targets the event the plan looked at: the linked one, or (no link yet) the
         # tagged event the listing showed. Only a planned create ever creates.
         target = link.remote_id if link is not None else (remote.id if remote else None)
+        changed = _changed(link)
         if effect is Op.CREATE_REMOTE or target is None:
-            result = await self.provider.create_event(self.calendar_id, item.event, tag)
+            result = await self.provider.create_event(
+                self.calendar_id, item.event, tag, changed=changed
+            )
             if result.reused and _fingerprint(result) not in (None, item.side.fingerprint):
                 # The create is idempotent per (connection, entry), so it found the event an
                 # earlier create made, and that event holds other content (an edit since, or
@@ -971,8 +995,9 @@ class _Pass:
         else:
             try:
                 result = await self.provider.update_event(
-                    self.calendar_id, target, item.event, tag, etag=action.if_match
-                )
+                    self.calendar_id, target, item.event, tag, etag=action.if_match,
+                    changed=changed,
+                )  # fmt: skip
             except PreconditionFailed:
                 # Someone edited it since our read: re-read and re-plan with the fresh version
                 # (never retry blindly with a stale etag).
@@ -981,7 +1006,9 @@ class _Pass:
                 await self._settle_remote(fresh.id, fresh)
                 return False
             except (NotFound, Gone):
-                result = await self.provider.create_event(self.calendar_id, item.event, tag)
+                result = await self.provider.create_event(
+                    self.calendar_id, item.event, tag, changed=changed
+                )
             self._count("out", item.row.kind, "restore" if restore else "update")
         remote_fp = (
             result.remote.event.fingerprint()
@@ -992,6 +1019,7 @@ class _Pass:
             link, kind=item.row.kind, entry_id=item.row.id, remote_id=result.id,
             etag=result.etag, host_fingerprint=item.side.fingerprint,
             remote_fingerprint=remote_fp, host_version=item.row.version,
+            occurrences=_sent_occurrences(item),
         )  # fmt: skip
         return True
 
@@ -1020,6 +1048,20 @@ class _Pass:
             )  # fmt: skip
             cancelled = list(row.exdates) if same_rule else []
             changed = list(row.overrides) if same_rule else []
+            if (
+                not same_rule
+                and fields.rrule
+                and self.provider.capabilities.exceptions_outlive_rule
+            ):
+                # The provider keeps what the new rule still has (see Capabilities).
+                start = _local_start(fields.start_at, fields.start_date, fields.time_zone)
+                assert start is not None
+                slots = [overrides.parse_time(x) for x in row.exdates] + [
+                    overrides.parse_time(x["original_start"]) for x in row.overrides
+                ]
+                kept = occurrence_keys(fields.rrule, start, fields.time_zone, slots)
+                cancelled = [x for x in row.exdates if time_key(overrides.parse_time(x)) in kept]
+                changed = [x for x in row.overrides if overrides.slot(x) in kept]
             before = await view.item(row)
             unsynced = before is not None and (
                 link is None or before.side.fingerprint != link.host_fingerprint
@@ -1107,6 +1149,8 @@ class _Write:
     link_id: uuid.UUID | None
     fingerprint: str
     version: int
+    occurrences: dict[str, str]
+    """What the write leaves on the remote occurrence by occurrence (``Link.occurrences``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1124,6 +1168,22 @@ class _Delete:
 def _batchable(action: Action) -> bool:
     """A plain remote create or update (no conflict record to store first)."""
     return action.conflict is None and action.effect in (Op.CREATE_REMOTE, Op.UPDATE_REMOTE)
+
+
+def _changed(link: Link | None) -> frozenset[str]:
+    """The occurrences the remote holds changed on their own, as last synced."""
+    held = link.occurrences or {} if link is not None else {}
+    return frozenset(k for k, v in held.items() if v != overrides.CANCELLED)
+
+
+def _sent_occurrences(item: HostItem) -> dict[str, str]:
+    """What a write of the host entry leaves on the remote, occurrence by occurrence: the
+    digests of the series' overrides it sends, and its cancelled occurrences."""
+    if not isinstance(item.row, Appointment):
+        return {}
+    sent = {time_key(o.original_start) for o in item.event.overrides}
+    held = overrides.synced(x for x in item.row.overrides if overrides.slot(x) in sent)
+    return held | {time_key(x): overrides.CANCELLED for x in item.event.cancelled}
 
 
 def _tag(item: HostItem, connection: Connection) -> Tag:
@@ -1204,6 +1264,8 @@ def _occurrence_conflict(
 ) -> ConflictRecord:
     """The record of one occurrence of a series changed on both sides; its snapshots name
     the occurrence, so a restore brings back that occurrence alone."""
+    if "title" not in host:
+        host = {**host, "removed": "true"}  # the host had removed its change of the occurrence
     winner_snapshot, loser_snapshot = (host, remote) if won is Side.HOST else (remote, host)
     return ConflictRecord(
         firm_id=connection.firm_id, connection_id=connection.id,

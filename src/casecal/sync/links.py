@@ -96,8 +96,10 @@ class LinkStore:
         host_version: int,
         tombstoned_at: datetime | None = None,
         remote_delete_respected: bool = False,
+        occurrences: dict[str, str] | None = None,
     ) -> Link:
-        """Insert or update the link of a settled pair."""
+        """Insert or update the link of a settled pair; ``occurrences`` (a series write's
+        changed occurrences) replaces what the link held, None keeps it."""
         if link is None:
             link = Link(
                 id=uuid.uuid4(),
@@ -114,6 +116,8 @@ class LinkStore:
         link.remote_etag = etag or ""
         link.host_fingerprint = host_fingerprint
         link.remote_fingerprint = remote_fingerprint
+        if occurrences is not None:
+            link.occurrences = occurrences
         link.host_version = host_version
         link.tombstoned_at = tombstoned_at
         link.remote_delete_respected = remote_delete_respected

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sm_views import remote_occurrences
+from sm_views import remote_occurrences, set_occurrence_count
 from sync_world import World
 
 from casecal.emulators.faults import Fault
@@ -297,3 +297,69 @@ async def test_a_series_moved_on_the_host_loses_no_occurrence_to_the_next_listin
     assert await _remote_view(world) == [
         ("Prep", (_weekly(n) + timedelta(hours=1)).astimezone(UTC)) for n in range(4)
     ]
+
+
+def _late(title: str, hours: int) -> dict[str, str]:
+    """The second occurrence, moved ``hours`` later and retitled."""
+    late = _weekly(1) + timedelta(hours=hours)
+    return {"original_start": _weekly(1).isoformat(), "title": title,
+            "start": late.isoformat(), "end": (late + timedelta(hours=1)).isoformat()}  # fmt: skip
+
+
+async def test_the_echo_of_an_occurrence_write_does_not_undo_a_later_host_change(
+    world: World,
+) -> None:
+    """Found in review: the host changes an occurrence, the pass sends it, and the host
+    changes it again before the next pass reads the echo of the first write. The link keeps
+    each occurrence as last synced, so the echo is recognised: no conflict, and the host's
+    later change is what both sides end with."""
+    made = await _host_series(world, "Clinic")
+    url = f"/appointments/{made['id']}"
+    assert (await world.sync()).outcome == "ok"
+    await world.patch(url, {"overrides": [_late("Clinic (late)", 4)]})
+    assert (await world.sync()).counts["out"] == {"appointment.update": 1}
+    await world.patch(url, {"overrides": [_late("Clinic (later)", 5)]})
+    assert (await world.sync()).outcome == "ok"
+    assert (await world.sync()).outcome == "ok"
+    assert await world.conflicts() == []
+    [appointment] = await world.appointments()
+    assert [o["title"] for o in appointment["overrides"]] == ["Clinic (later)"]
+    assert ("Clinic (later)", (_weekly(1) + timedelta(hours=5)).astimezone(UTC)) in (
+        await _remote_view(world)
+    )
+
+
+async def test_a_private_host_series_keeps_its_changed_occurrence_details(world: World) -> None:
+    """Found in review: the echo of a private host series' changed occurrence came back as
+    "Private appointment" with times only (the rule for importing someone else's private
+    events) and replaced the host's details."""
+    moved = {**_late("Secret (late)", 4), "location": "Room 9", "notes": "bring the file"}
+    await _host_series(world, "Secret", private=True, overrides=[moved])
+    for _ in range(3):
+        assert (await world.sync()).outcome == "ok"
+    [appointment] = await world.appointments()
+    [override] = appointment["overrides"]
+    assert (override["title"], override["location"], override["notes"]) == (
+        "Secret (late)", "Room 9", "bring the file"
+    )  # fmt: skip
+
+
+async def test_a_new_rule_keeps_what_the_provider_keeps(world: World) -> None:
+    """Found by the state machine on Google: someone cancels an occurrence, then changes how
+    often the series occurs. Google keeps the cancelled occurrence while the new rule still
+    has it; Graph drops cancellations with the old rule. The host keeps what the provider
+    keeps, so both sides agree either way."""
+    series = world.remote.insert_weekly("Group session", SOON, SOON + timedelta(hours=1), 3)
+    assert (await world.sync()).outcome == "ok"
+    world.remote.cancel_occurrence(series, _weekly(1))
+    assert (await world.sync()).counts["in"] == {"appointment.occurrence_cancelled": 1}
+    set_occurrence_count(world.remote, series, 4)
+    assert (await world.sync()).outcome == "ok"
+    assert (await world.sync()).counts["out"] == {}
+    kept = world.remote.name == "google"
+    expected = [("Group session", _weekly(n).astimezone(UTC)) for n in range(4)]
+    if kept:
+        expected.remove(("Group session", _weekly(1).astimezone(UTC)))
+    assert await _remote_view(world) == expected
+    [appointment] = await world.appointments()
+    assert len(appointment["exdates"]) == (1 if kept else 0)

@@ -1,4 +1,4 @@
-"""appointment overrides: occurrences of a series changed on their own
+"""appointment overrides and their sync state: occurrences of a series changed on their own
 
 Revision ID: 0002
 Revises: 0001
@@ -17,12 +17,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("appointments") as batch:
-        batch.add_column(sa.Column("overrides", sa.JSON(), nullable=False, server_default="[]"))
-    with op.batch_alter_table("appointments") as batch:
-        batch.alter_column("overrides", server_default=None)
+    for table, column, empty in (("appointments", "overrides", "[]"),
+                                 ("links", "occurrences", "{}")):  # fmt: skip
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column(column, sa.JSON(), nullable=False, server_default=empty))
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column(column, server_default=None)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("links") as batch:
+        batch.drop_column("occurrences")
     with op.batch_alter_table("appointments") as batch:
         batch.drop_column("overrides")
