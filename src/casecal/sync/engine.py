@@ -249,6 +249,10 @@ class _Pass:
         self.deferred: list[_Deferred] = []
         self.masters_seen: set[str] = set()
         self.masters: dict[str, pb.RemoteEvent] = {}
+        self._moved: list[tuple[Link, Appointment]] = []
+        self._absences_read: set[str] = set()
+        """Series whose absences the page being applied has read."""
+        """Links whose host side a page moved, their versions to settle at its end."""
         """Series masters read this pass, by id: what a series is on the remote."""
         self._page: AsyncSession | None = None
         """The session of the change-round page being applied, when one is (see ``_round``)."""
@@ -417,9 +421,33 @@ class _Pass:
                         await self._remote_removed(removed_id)
                 if self.provider.capabilities.occurrences_listed:
                     await self._absences(page, window, full=page.full)
+                await self._settle_moved(session)
                 await session.commit()
             finally:
                 self._page = None
+                self._moved.clear()
+                self._absences_read.clear()
+
+    async def _move_host_side(
+        self, session: AsyncSession, link: Link, row: Appointment, fingerprint: str
+    ) -> None:
+        """Record a host change that the remote already holds as synced: the link takes the
+        row's new fingerprint and, once flushed, its new version (so the backfill skips it).
+        In a page, the versions are settled once at its end (one flush, not one per
+        occurrence)."""
+        link.host_fingerprint = fingerprint
+        if session is self._page:
+            self._moved.append((link, row))
+            return
+        await session.flush()
+        link.host_version = row.version
+
+    async def _settle_moved(self, session: AsyncSession) -> None:
+        if self._moved:
+            await session.flush()
+            for link, row in self._moved:
+                link.host_version = row.version
+            self._moved.clear()
 
     async def _occurrence_news(
         self, session: AsyncSession, page: pb.ChangePage, window: pb.SyncWindow
@@ -546,8 +574,7 @@ class _Pass:
         occurrence, decided by the firm's policy, the other version kept as a record."""
         connection, policy, view, _ = await self._context(session)
         row = await view.load(link.entry_kind, link.entry_id)
-        before = await view.item(row)
-        if not isinstance(row, Appointment) or before is None or not row.rrule:
+        if not isinstance(row, Appointment) or row.deleted_at is not None or not row.rrule:
             return
         # Only an imported private series hides its details; the host's own keeps them.
         hidden = override.event.private and not connection.import_private_details
@@ -557,6 +584,9 @@ class _Pass:
         synced = dict(link.occurrences or {})
         if synced.get(slot) == incoming:
             return  # the remote holds what was last synced: our own write, or nothing new
+        before = await view.item(row)
+        if before is None:
+            return
         link.occurrences = {**synced, slot: incoming}
         held = next((x for x in row.overrides if overrides.slot(x) == slot), None)
         if held == change:
@@ -576,7 +606,7 @@ class _Pass:
         if after is not None and before.side.fingerprint == link.host_fingerprint:
             # The remote already holds this occurrence as it is now: the link's host side
             # moves with it, so the push does not write the series back.
-            await _move_host_side(session, link, row, after.side.fingerprint)
+            await self._move_host_side(session, link, row, after.side.fingerprint)
 
     async def _absences(self, page: pb.ChangePage, window: pb.SyncWindow, *, full: bool) -> None:
         """Graph lists all of a changed series' occurrences in the window and shows a cancelled
@@ -591,26 +621,33 @@ class _Pass:
                 if not remote.cancelled:
                     slots.append(remote.original_start)
         for series_id, slots in shown.items():
+            if series_id in self._absences_read:
+                continue  # read already in this page (before its series were settled)
             missing = await self._missing(series_id, slots, window)
+            if missing is None:
+                continue  # not linked, or not readable yet: read again after the masters
+            self._absences_read.add(series_id)
             if missing and not full:
                 if self._page is not None:
                     await self._page.commit()  # hold no write lock across a remote read
                 live = await self.provider.series_occurrences(self.calendar_id, series_id, window)
-                missing = await self._missing(series_id, [*slots, *live], window)
+                missing = await self._missing(series_id, [*slots, *live], window) or []
             if missing:
                 await self._cancel_occurrences(series_id, missing)
 
     async def _missing(
         self, series_id: str, slots: list[EventTime], window: pb.SyncWindow
-    ) -> list[EventTime]:
+    ) -> list[EventTime] | None:
+        """The occurrences of the linked series ``series_id`` that ``slots`` leave out, or
+        None when there is nothing to read them against (yet)."""
         async with self._session() as session:
             _, _, view, links = await self._context(session)
             link = await links.by_remote(series_id)
             if link is None or link.tombstoned_at is not None:
-                return []
+                return None
             item = await view.item(await view.load(link.entry_kind, link.entry_id))
             if item is None or not isinstance(item.row, Appointment):
-                return []
+                return None
             series = item.event
             master = self.masters.get(series_id)
             if master is not None and master.event is not None and master.event.recurrence:
@@ -619,7 +656,7 @@ class _Pass:
                 rec = replace(master.event.recurrence, exdates=known)
                 series = replace(master.event, recurrence=rec, overrides=())
             elif item.side.fingerprint != link.host_fingerprint:
-                return []  # the host's own rule may differ from the remote's: read it later
+                return None  # the host's own rule may differ from the remote's: read it later
             return absent_occurrences(series, slots, window.start, window.end)
 
     async def _cancel_occurrences(self, series_id: str, missing: list[EventTime]) -> None:
@@ -634,14 +671,14 @@ class _Pass:
         link = await links.by_remote(series_id)
         assert link is not None
         row = await view.load(link.entry_kind, link.entry_id)
-        before = await view.item(row)
-        if not isinstance(row, Appointment) or before is None:
-            return
         # An occurrence both sides already held cancelled is no news: the host may have
         # brought it back since (its write goes out next), and its echo must not undo that.
         synced = link.occurrences or {}
         missing = [m for m in missing if synced.get(time_key(m)) != overrides.CANCELLED]
-        if not missing:
+        if not missing or not isinstance(row, Appointment):
+            return
+        before = await view.item(row)
+        if before is None:
             return
         gone = {time_key(m) for m in missing}
         link.occurrences = {**synced, **dict.fromkeys(gone, overrides.CANCELLED)}
@@ -655,7 +692,7 @@ class _Pass:
         if after is not None and before.side.fingerprint == link.host_fingerprint:
             # The remote already holds these cancellations: the link's host side moves
             # with them, so the push does not send the series back.
-            await _move_host_side(session, link, row, after.side.fingerprint)
+            await self._move_host_side(session, link, row, after.side.fingerprint)
 
     # --- push: host -> remote -----------------------------------------------------------
 
@@ -1195,16 +1232,6 @@ def _fingerprint(result: pb.WriteResult) -> str | None:
     if result.remote is None or result.remote.event is None:
         return None
     return result.remote.event.fingerprint()
-
-
-async def _move_host_side(
-    session: AsyncSession, link: Link, row: Appointment, fingerprint: str
-) -> None:
-    """Record a host change that the remote already holds as synced: the link takes the
-    row's new fingerprint and, once flushed, its new version (so the backfill skips it)."""
-    await session.flush()
-    link.host_fingerprint = fingerprint
-    link.host_version = row.version
 
 
 def _local_start(at: datetime | None, day: date | None, tz: str) -> EventTime | None:
