@@ -1099,6 +1099,12 @@ class _Pass:
                 kept = occurrence_keys(fields.rrule, start, fields.time_zone, slots)
                 cancelled = [x for x in row.exdates if time_key(overrides.parse_time(x)) in kept]
                 changed = [x for x in row.overrides if overrides.slot(x) in kept]
+            if not same_rule and link is not None and link.occurrences:
+                # What the new rule dropped is no longer held on either side: a later
+                # cancellation of that occurrence is news, not an echo.
+                still = {time_key(overrides.parse_time(x)) for x in cancelled}
+                still |= {overrides.slot(x) for x in changed}
+                link.occurrences = {k: v for k, v in link.occurrences.items() if k in still}
             before = await view.item(row)
             unsynced = before is not None and (
                 link is None or before.side.fingerprint != link.host_fingerprint

@@ -363,3 +363,23 @@ async def test_a_new_rule_keeps_what_the_provider_keeps(world: World) -> None:
     assert await _remote_view(world) == expected
     [appointment] = await world.appointments()
     assert len(appointment["exdates"]) == (1 if kept else 0)
+
+
+async def test_an_occurrence_cancelled_again_after_a_new_rule_is_news(world: World) -> None:
+    """Found by the state machine on Graph: an occurrence cancelled remotely (the link records
+    it cancelled), then a new rule brings it back (Graph drops cancellations with the old
+    rule), then it is cancelled again. The record of the first cancellation went with the old
+    rule, so the second one reaches the host."""
+    series = world.remote.insert_weekly("Case review", SOON, SOON + timedelta(hours=1), 3)
+    assert (await world.sync()).outcome == "ok"
+    world.remote.cancel_occurrence(series, _weekly(1))
+    assert (await world.sync()).counts["in"] == {"appointment.occurrence_cancelled": 1}
+    set_occurrence_count(world.remote, series, 4)
+    assert (await world.sync()).outcome == "ok"
+    if world.remote.name == "microsoft":  # Google keeps the cancellation under the new rule
+        world.remote.cancel_occurrence(series, _weekly(1))
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    [appointment] = await world.appointments()
+    assert [datetime.fromisoformat(x) for x in appointment["exdates"]] == [_weekly(1)]
+    assert ("Case review", _weekly(1).astimezone(UTC)) not in await _remote_view(world)
