@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -45,7 +45,7 @@ def to_domain(row: EntryRow) -> d.HostEntry:
             end_date=row.end_date,
             attendees=tuple(d.Person(a["email"], a.get("name", "")) for a in row.attendees),
             reminder_minutes=row.reminder_minutes, private=row.private, show_as=row.show_as,
-            rrule=row.rrule, exdates=tuple(_exdate(x) for x in row.exdates),
+            rrule=row.rrule, exdates=tuple(overrides.parse_time(x) for x in row.exdates),
             overrides=tuple(overrides.from_stored(x) for x in row.overrides), origin=row.origin,
         )  # fmt: skip
     if isinstance(row, CourtDate):
@@ -70,15 +70,11 @@ def to_domain(row: EntryRow) -> d.HostEntry:
     )  # fmt: skip
 
 
-def _exdate(value: str) -> date | datetime:
-    return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
-
-
 def merge_exdates(current: list[str], more: list[str]) -> list[str]:
     """``current`` plus the cancelled occurrences of ``more`` it lacks (compared as instants,
     whatever offset each was written with)."""
-    seen = {time_key(_exdate(x)) for x in current}
-    return [*current, *(x for x in more if time_key(_exdate(x)) not in seen)]
+    seen = {time_key(overrides.parse_time(x)) for x in current}
+    return [*current, *(x for x in more if time_key(overrides.parse_time(x)) not in seen)]
 
 
 def _case_value(row: Case) -> d.Case:
