@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     session_cookie_name: str = "casecal_session"
     session_hours: int = 12
     login_attempts_per_15_minutes: int = 10
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (CIDR) of reverse proxies whose ``X-Forwarded-For`` is believed;
+    from anyone else the header is ignored and the peer address is the client."""
+
+    metrics_token: str = ""
+    """Bearer token ``/metrics`` requires. Empty: ``/metrics`` answers loopback clients only."""
 
     webhook_base_url: str = ""
     """Public URL providers POST notifications to; empty means ``base_url``."""

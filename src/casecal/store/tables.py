@@ -110,13 +110,17 @@ class Team(Base):
 
 
 class User(Base):
+    """A person of one firm. Emails are unique within a firm, not across firms (an address may
+    belong to people of two firms; sign-in asks which)."""
+
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("firm_id", "email", name="uq_users_firm_email"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     firm_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("firms.id", ondelete="CASCADE"), index=True
     )
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(_enum(Role))
     team_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -124,6 +128,8 @@ class User(Base):
     )
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    """The zone pages show times in for this user; NULL means the firm's zone."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -238,6 +244,9 @@ class Appointment(_Entry, Base):
     "location", "notes"}`` each, times as in ``exdates``."""
     origin: Mapped[str] = mapped_column(String(16), default="host")
     """``host`` when made in CaseCal, ``remote`` when imported from an external calendar."""
+    shared: Mapped[bool] = mapped_column(default=False)
+    """An imported appointment without a case is its owner's alone (firm admins see a busy
+    block) until the owner shares it with the firm."""
 
 
 class CourtDate(_Entry, Base):
@@ -389,6 +398,8 @@ class ConnectionStatus(enum.StrEnum):
     NEEDS_REAUTH = "needs_reauth"  # refresh token revoked or expired: no provider calls
     AWAITING_CONSENT = "awaiting_consent"  # Microsoft tenant requires admin consent
     PAUSED_DELETIONS = "paused_deletions"  # the mass-delete guard tripped; waits for a confirm
+    PAUSED_NO_SEAT = "paused_no_seat"  # the user's seat was removed: no sync until it is back
+    PAUSED_SUBSCRIPTION = "paused_subscription"  # the firm's subscription is cancelled
     DISCONNECTED = "disconnected"
 
 
@@ -431,6 +442,9 @@ class Connection(Base):
     next_poll_at: Mapped[datetime | None]
     backoff_until: Mapped[datetime | None]
     consecutive_failures: Mapped[int] = mapped_column(default=0)
+    cleanup_requested_at: Mapped[datetime | None]
+    """The firm asked to remove the events CaseCal created in this calendar (after a seat or
+    the subscription ended); the clean-up goes through the mass-delete guard."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -663,3 +677,23 @@ class PushChannelRow(Base):
     last_message_number: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), default=0
     )
+    last_valid_at: Mapped[datetime | None]
+    """When the channel last delivered a notification whose secret checked out."""
+    last_refused_at: Mapped[datetime | None]
+    """When a delivery for this channel was last refused (wrong secret, malformed)."""
+    last_unnumbered_at: Mapped[datetime | None]
+    """When the last notification without a message number was accepted (replay window)."""
+
+
+class SignInThrottle(Base):
+    """Failed sign-in counters shared by every process: one row per key (an email, an email
+    seen from a trusted device, a client address), each expiring on its own."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    """SHA-256 of the throttled subject (``email:``, ``device:``, ``addr:`` prefixes)."""
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
