@@ -195,8 +195,9 @@ async def test_status_panel_shows_the_state_and_the_action_that_fixes_it(
     conn_id = await _seed_connection(sessionmaker, ui_firm, status)
     page = await signed_in_page(client, ui_firm.cm1.email, PAGE)
     assert f'id="connection-state">{label}<' in page.text
-    for fact in ("Microsoft 365 / Exchange", ui_firm.cm1.email, "Work calendar", "2026-03-01",
-                 "2026-03-02 10:30 UTC", "2 in, 3 out"):  # fmt: skip
+    # Times read in the viewer's zone (the firm's, America/New_York, by default).
+    for fact in ("Microsoft 365 / Exchange", ui_firm.cm1.email, "Work calendar",
+                 "Sun 01 Mar 2026", "Mon 02 Mar 2026, 05:30 EST", "2 in, 3 out"):  # fmt: skip
         assert fact in page.text
     offered = {a for a in ("sync", "modify", "disconnect", "confirm-deletions")
                if f'action="{PAGE}/connections/{conn_id}/{a}"' in page.text}  # fmt: skip

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.config import Settings
 from casecal.services.access import Actor
-from casecal.store.tables import Role, User, WebSession, utcnow
+from casecal.store.tables import Firm, Role, User, WebSession, utcnow
 from casecal.web.deps import SessionDep
 
 LOGIN_CSRF_COOKIE = "casecal_login_csrf"
@@ -45,6 +45,8 @@ class Viewer:
     role: Role
     name: str
     email: str
+    time_zone: str = "UTC"
+    """The zone pages show times in: the user's own setting, else the firm's."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,9 @@ async def load_signed_in(request: Request, session: AsyncSession) -> SignedIn | 
     user = await session.get(User, row.user_id)
     if user is None or not user.is_active or user.firm_id != row.firm_id:
         return None
-    viewer = Viewer(user.id, user.firm_id, user.role, user.name, user.email)
+    firm = await session.get(Firm, user.firm_id)
+    zone = user.time_zone or (firm.time_zone if firm is not None else "UTC")
+    viewer = Viewer(user.id, user.firm_id, user.role, user.name, user.email, zone)
     return SignedIn(session_id=row.id, csrf_token=row.csrf_token, user=viewer)
 
 

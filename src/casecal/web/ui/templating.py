@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
 from casecal.web.ui.session import SignedIn
@@ -46,8 +49,23 @@ SECURITY_HEADERS = {
 """Pages are never framed (clickjacking), load only CaseCal's own files and are not cached."""
 
 
-def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    return value.strftime(fmt) if value is not None else "never"
+def local_time(value: datetime | None, zone: str, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
+    """A stored UTC instant as the viewer reads it: in their zone, never a raw ISO string."""
+    if value is None:
+        return "never"
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(tz).strftime(fmt)
+
+
+@pass_context
+def _when(context: Context, value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
+    """``{{ row.created_at|when }}``: the instant in the signed-in viewer's zone (``viewer_zone``
+    in the page context; UTC on pages nobody is signed in to)."""
+    return local_time(value, str(context.get("viewer_zone") or "UTC"), fmt)
 
 
 @cache
@@ -70,6 +88,7 @@ def render(
         "user": signed.user if signed else None,
         "is_admin": signed.is_admin if signed else False,
         "csrf_token": signed.csrf_token if signed else "",
+        "viewer_zone": signed.user.time_zone if signed else "UTC",
         "notice": NOTICES.get(
             request.query_params.get("done") or request.query_params.get("flash", ""), ""
         ),
