@@ -1,6 +1,7 @@
 """Prometheus metrics, one registry per app: passes, pass duration, change latency both ways,
 provider requests by status, throttling, queue depth, connections by state, webhook outcomes;
-served at ``GET /metrics``."""
+served at ``GET /metrics`` to the holder of the metrics token, or to loopback clients when
+none is set."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from sqlalchemy import func, select
 from casecal.providers._http import parse_retry_after
 from casecal.store.tables import Connection, ConnectionStatus
 from casecal.sync.triggers import RetryAfterBook
+from casecal.web.metrics_access import metrics_refusal
+from casecal.web.problems import problem
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
 PASS_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
@@ -119,6 +122,15 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/metrics")
 async def metrics_endpoint(request: Request) -> Response:
+    token: str = request.app.state.settings.metrics_token
+    peer = request.client.host if request.client else None
+    refused = metrics_refusal(token, peer, request.headers)
+    if refused == 401:
+        response = problem(401, "Unauthorized", "a valid metrics token is required")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    if refused is not None:
+        return problem(403, "Forbidden", "metrics are served to local clients only")
     metrics: Metrics = request.app.state.metrics
     async with request.app.state.sessionmaker() as session:
         query = select(Connection.status, func.count()).group_by(Connection.status)
