@@ -4,11 +4,13 @@ run counts read as one line, entries fall on the right day, the login limiter's 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
 
 from casecal.store.tables import ConnectionStatus, EntryKind
+from casecal.web.ui.connection_states import ACTION_PATHS, ConnectionFacts, connection_state
 from casecal.web.ui.session import LoginLimiter
 from casecal.web.ui.views import EntryView, agenda, counts_line, lay_out_week, state_view
 
@@ -86,3 +88,40 @@ def test_limiter_counts_failures_in_a_sliding_window() -> None:
     assert limiter.blocked(["email:b", "ip:1"], now=59)  # the address is over the limit too
     assert not limiter.blocked(["email:b", "ip:2"], now=59)
     assert not limiter.blocked(["email:a", "ip:1"], now=71)  # both failures left the window
+
+
+def test_an_unauthorised_pending_connection_reads_as_unfinished() -> None:
+    view = connection_state(ConnectionFacts(ConnectionStatus.PENDING, authorised=False))
+    assert view.label == "Connection not finished"
+    assert view.actions[0] == "connect_again"
+    assert "choose" not in view.actions
+    authorised = connection_state(ConnectionFacts(ConnectionStatus.PENDING))
+    assert authorised.actions[0] == "choose"
+
+
+def test_a_granted_consent_replaces_awaiting_consent() -> None:
+    waiting = ConnectionFacts(ConnectionStatus.AWAITING_CONSENT, authorised=False, reason="why")
+    assert connection_state(waiting).key == "awaiting_consent"
+    granted = connection_state(replace(waiting, consent_granted=True))
+    assert granted.key == "consent_granted"
+    assert "Awaiting" not in granted.label
+    assert granted.actions[0] == "modify"
+
+
+@pytest.mark.parametrize(
+    "status", [ConnectionStatus.PAUSED_NO_SEAT, ConnectionStatus.PAUSED_SUBSCRIPTION]
+)
+def test_paused_states_say_what_fixes_them_and_offer_no_sync(status: ConnectionStatus) -> None:
+    view = connection_state(ConnectionFacts(status, reason="seat removed by Ada"))
+    assert view.label.startswith("Paused: ")
+    assert "(seat removed by Ada)" in view.explanation
+    assert "resume" in view.admin_fix
+    assert "sync" not in view.actions
+
+
+def test_every_status_has_a_state_and_every_action_a_form() -> None:
+    for status in ConnectionStatus:
+        for facts in (ConnectionFacts(status), ConnectionFacts(status, authorised=False)):
+            view = connection_state(facts)
+            assert view.label
+            assert all(a == "choose" or a in ACTION_PATHS for a in view.actions)

@@ -98,6 +98,8 @@ async def choose_calendar(
     actor = signed.actor
     try:
         row = await get_connection(session, actor, connection_id)
+        if row.refresh_token_enc is None:  # never authorised: the page offers Connect again
+            return RedirectResponse(PAGE, status_code=303)
         calendars = await svc.writable_calendars(
             session, settings_of(request), shared_http(request), actor, connection_id
         )

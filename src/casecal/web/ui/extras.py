@@ -14,7 +14,7 @@ from casecal.config import Settings
 from casecal.services import audit
 from casecal.services.access import Actor
 from casecal.services.consents import admin_consent_url, consent_panel
-from casecal.store.tables import ConnectionStatus, User
+from casecal.store.tables import User
 from casecal.web.ui.sync_page import ManagerContext
 
 AUDIT_SHOWN = 25
@@ -46,6 +46,6 @@ async def admin_extras(session: AsyncSession, actor: Actor, settings: Settings) 
 
 def manager_extras(manager: ManagerContext, settings: Settings) -> dict[str, Any]:
     conn = manager.connection.row if manager.connection else None
-    waiting = conn is not None and conn.status is ConnectionStatus.AWAITING_CONSENT
+    waiting = manager.connection is not None and manager.connection.state.key == "awaiting_consent"
     url = admin_consent_url(settings, conn.tenant_id) if waiting and conn and conn.tenant_id else ""
     return {"consent_url": url}

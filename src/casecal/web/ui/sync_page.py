@@ -22,9 +22,11 @@ from casecal.store.tables import (
     Subscription,
     SubscriptionStatus,
     SyncRun,
+    TenantConsent,
     User,
 )
-from casecal.web.ui.views import PROVIDER_LABELS, StateView, counts_line, state_view
+from casecal.web.ui.connection_states import ConnectionFacts, StateView, connection_state
+from casecal.web.ui.views import PROVIDER_LABELS, counts_line
 
 RUNS_SHOWN = 10
 
@@ -90,11 +92,27 @@ async def _last_run(session: AsyncSession, connection_id: uuid.UUID) -> SyncRun 
     return run
 
 
+async def _consent_granted(session: AsyncSession, row: Connection) -> bool:
+    if row.status is not ConnectionStatus.AWAITING_CONSENT or not row.tenant_id:
+        return False
+    status = await session.scalar(
+        select(TenantConsent.status).where(
+            TenantConsent.firm_id == row.firm_id, TenantConsent.tenant_id == row.tenant_id
+        )
+    )
+    return status == "consented"
+
+
 async def connection_view(session: AsyncSession, row: Connection) -> ConnectionView:
     last = await _last_run(session, row.id)
-    syncing = last is not None and last.outcome == "running"
-    return ConnectionView(row, state_view(row.status, syncing=syncing, reason=row.status_reason),
-                          last)  # fmt: skip
+    facts = ConnectionFacts(
+        row.status,
+        authorised=row.refresh_token_enc is not None,
+        syncing=last is not None and last.outcome == "running",
+        reason=row.status_reason,
+        consent_granted=await _consent_granted(session, row),
+    )
+    return ConnectionView(row, connection_state(facts), last)
 
 
 def current_connections(rows: list[Connection]) -> dict[uuid.UUID, Connection]:

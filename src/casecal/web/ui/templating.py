@@ -14,6 +14,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
+from casecal.web.ui.connection_states import ACTION_LABELS, ACTION_PATHS
 from casecal.web.ui.session import SignedIn
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -72,6 +73,8 @@ def _when(context: Context, value: datetime | None, fmt: str = "%a %d %b %Y, %H:
 def templates() -> Jinja2Templates:
     built = Jinja2Templates(directory=str(TEMPLATES_DIR))
     built.env.filters["when"] = _when
+    built.env.globals["action_labels"] = ACTION_LABELS
+    built.env.globals["action_paths"] = ACTION_PATHS
     return built
 
 
