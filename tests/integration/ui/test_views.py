@@ -1,5 +1,5 @@
 """The pure logic behind the pages: each connection state offers the action that fixes it,
-run counts read as one line, entries fall on the right day, the login limiter's window slides."""
+run counts read as one line, entries fall on the right day."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 
 from casecal.store.tables import ConnectionStatus, EntryKind
 from casecal.web.ui.connection_states import ACTION_PATHS, ConnectionFacts, connection_state
-from casecal.web.ui.session import LoginLimiter
 from casecal.web.ui.views import EntryView, agenda, counts_line, lay_out_week, state_view
 
 
@@ -77,17 +76,6 @@ def test_week_layout_orders_all_day_first_and_drops_other_weeks() -> None:
     assert sum(len(d.entries) for d in days) == 3
     assert days[5].is_weekend
     assert [d.day for d in agenda(entries)] == [tuesday, date(2026, 3, 16)]
-
-
-def test_limiter_counts_failures_in_a_sliding_window() -> None:
-    limiter = LoginLimiter(limit=2, window_seconds=60)
-    limiter.failed(["email:a", "ip:1"], now=0)
-    assert not limiter.blocked(["email:a", "ip:1"], now=1)
-    limiter.failed(["email:a", "ip:1"], now=10)
-    assert limiter.blocked(["email:a"], now=59)
-    assert limiter.blocked(["email:b", "ip:1"], now=59)  # the address is over the limit too
-    assert not limiter.blocked(["email:b", "ip:2"], now=59)
-    assert not limiter.blocked(["email:a", "ip:1"], now=71)  # both failures left the window
 
 
 def test_an_unauthorised_pending_connection_reads_as_unfinished() -> None:
