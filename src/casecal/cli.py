@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -58,16 +59,42 @@ def serve(
 def emulators(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
+    demo: Annotated[
+        bool, typer.Option(help="Seed the demo firm's accounts and run the mail catcher.")
+    ] = False,
+    casecal_url: Annotated[
+        str, typer.Option(help="With --demo: CaseCal's base URL (its OAuth redirect URIs).")
+    ] = "http://127.0.0.1:8000",
+    smtp_port: Annotated[
+        int, typer.Option(help="With --demo: the mail catcher's SMTP port (listed at /mail).")
+    ] = 1025,
 ) -> None:
     """Serve the Google and Microsoft emulators (and their calendar views) on one port."""
     from casecal.emulators.combined import build_emulators
 
     _settings()
+    if demo:
+        _serve_demo_emulators(host, port, casecal_url, smtp_port)
+        return
     emu = build_emulators()
     console.print(f"Emulators on [bold]http://{host}:{port}/[/bold]")
     console.print(f"  Google    http://{host}:{port}/google    (calendar view: /google/view/)")
     console.print(f"  Microsoft http://{host}:{port}/microsoft (calendar view: /microsoft/view/)")
     uvicorn.run(emu.app, host=host, port=port, log_config=None)
+
+
+def _serve_demo_emulators(host: str, port: int, casecal_url: str, smtp_port: int) -> None:
+    """What ``casecal demo`` runs in its child process: seeded emulators and the mail catcher."""
+    from casecal.demo_stack import build_demo_emulators
+    from casecal.mailcatcher import MailCatcher
+
+    catcher = MailCatcher()
+    catcher.start(host, smtp_port)
+    try:
+        emu = build_demo_emulators(casecal_url, catcher)
+        uvicorn.run(emu.app, host=host, port=port, log_level="warning")
+    finally:
+        catcher.stop()
 
 
 @app.command()
@@ -177,29 +204,43 @@ def firm_create(
 def demo(
     port: Annotated[int, typer.Option(help="Port for CaseCal.")] = 8000,
     emulator_port: Annotated[int, typer.Option(help="Port for the emulated providers.")] = 8025,
+    smtp_port: Annotated[int, typer.Option(help="SMTP port of the demo's mail catcher.")] = 1025,
     data_dir: Annotated[Path, typer.Option(help="Where the demo database lives.")] = Path(
         "data/demo"
     ),
     seed_only: Annotated[bool, typer.Option(help="Seed and print, do not serve.")] = False,
 ) -> None:
-    """Fresh demo database and emulated Google + Microsoft, seeded, then served, with the
-    URLs, sign-ins and tokens printed."""
+    """Fresh demo database; emulated Google + Microsoft and a mail catcher in a process of
+    their own; CaseCal seeded and served as installed, with the URLs, sign-ins and tokens
+    printed. Ctrl+C stops both."""
     from casecal.demo import print_demo, seed_demo
-    from casecal.demo_stack import build_demo_stack, serve_demo
+    from casecal.demo_stack import DemoAddresses, demo_settings, emulators_process, port_in_use
     from casecal.web.app import create_app
 
+    addresses = DemoAddresses(port=port, emulator_port=emulator_port, smtp_port=smtp_port)
+    busy = [p for p in (port, emulator_port, smtp_port) if not seed_only and port_in_use(p)]
+    if busy:
+        ports = ", ".join(map(str, busy))
+        console.print(f"[red]Port(s) {ports} already in use[/red]: stop what listens there, or "
+                      "pick others with --port, --emulator-port and --smtp-port.")  # fmt: skip
+        raise typer.Exit(1)
     if data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True)
-    stack = build_demo_stack(data_dir, port, emulator_port)
+    settings = demo_settings(data_dir, addresses)
     configure_logging(json=False, level="WARNING")
-    with console.status("Creating the demo database..."):
-        upgrade(stack.settings.database_url)
-        seeded = asyncio.run(seed_demo(stack.settings))
-    print_demo(console, stack.settings, seeded, emulators_url=stack.emulators_url)
-    if seed_only:
-        return
-    asyncio.run(serve_demo(stack, create_app(stack.settings), port, emulator_port))
+    with ExitStack() as running:
+        if not seed_only:
+            with console.status("Starting the emulated Google and Microsoft 365..."):
+                running.enter_context(emulators_process(addresses))
+        with console.status("Creating the demo database..."):
+            upgrade(settings.database_url)
+            seeded = asyncio.run(seed_demo(settings))
+        print_demo(console, settings, seeded, addresses=addresses)
+        if seed_only:
+            return
+        console.print("[green]Serving.[/green] Ctrl+C stops the demo.")
+        uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
 
 
 def _safe_url(url: str) -> str:

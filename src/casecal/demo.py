@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from casecal.auth.passwords import hash_password
 from casecal.config import Settings
+from casecal.demo_stack import DemoAddresses
 from casecal.services.firms import create_firm
 from casecal.store.db import make_engine, make_sessionmaker
 from casecal.store.tables import User
@@ -164,7 +165,11 @@ async def _seed_through_api(client: httpx.AsyncClient, seeded: SeededDemo, today
 
 
 def print_demo(
-    console: Console, settings: Settings, seeded: SeededDemo, *, emulators_url: str = ""
+    console: Console,
+    settings: Settings,
+    seeded: SeededDemo,
+    *,
+    addresses: DemoAddresses | None = None,
 ) -> None:
     """The URLs, the sign-ins and a walk-through, printed whole so they can be copied."""
     base = settings.base_url
@@ -175,20 +180,25 @@ def print_demo(
     say(f"\n[bold]CaseCal demo[/bold] - firm [cyan]{FIRM_NAME}[/cyan]")
     say(f"  Web UI    {base}/login   (every user's password: [bold]{DEMO_PASSWORD}[/bold])")
     say(f"  API       {base}/api/v1   (docs: {base}/api/docs)")
-    if emulators_url:
+    if addresses is not None:
+        emulators_url = addresses.emulators_url
         say(f"  Outlook   {emulators_url}/microsoft/view/   (emulated Microsoft 365)")
         say(f"  Google    {emulators_url}/google/view/      (emulated Google Calendar)")
+        say(f"  Mail      {addresses.mail_url}   (what CaseCal sent; SMTP on port "
+            f"{addresses.smtp_port})")  # fmt: skip
     say("  Seeded    " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in seeded.counts.items()))
     say("\n[bold]Users and their API tokens[/bold] (only the tokens' hashes are stored):")
     for user in seeded.users:
         say(f"  {user['role']:<13} {user['name']:<13} {user['email']:<36} {user['token']}")
-    if emulators_url:
+    if addresses is not None:
         say("\n[bold]Try the whole flow[/bold] (Microsoft 365 here requires admin consent):")
         say(f"  1. Sign in as {MANAGERS[0][0]}, open Calendar Sync, Connect Microsoft 365:")
         say("     the tenant asks for admin approval; CaseCal shows what to send to IT.")
         say(f"  2. Sign in as {ADMIN[0]} (the tenant's admin): Calendar Sync shows the consent")
-        say("     panel; grant consent. Maria is told she can finish.")
+        say("     panel; grant consent. Maria is told she can finish (see the Mail page).")
         say("  3. As Maria again: Modify, pick the calendar, opt in to step reminders, Submit.")
         say("     Her court dates and interviews appear in the emulated Outlook calendar.")
         say(f"  4. Sign in as {MANAGERS[2][0]} and use Sign in with Google the same way.")
+        say("  5. Change an event in an emulated calendar: it reaches CaseCal's Calendar page")
+        say("     on its own within seconds (the providers' push notifications).")
     say(f"\nAPI:  curl -H 'Authorization: Bearer {seeded.admin_token}' {base}/api/v1/court-dates\n")

@@ -1,36 +1,61 @@
-"""The offline demo stack: the emulated Google and Microsoft next to CaseCal, seeded so a
-newcomer can click through the whole flow (admin consent included) without any network."""
+"""The offline demo stack: CaseCal's demo settings, and the emulated Google and Microsoft (with
+the mail catcher) in a process of their own, seeded so a newcomer can click through the whole
+flow (admin consent included) without any network. Nothing is shared in memory between CaseCal
+and the "providers": they talk over loopback HTTP and SMTP, as with the real services."""
 
 from __future__ import annotations
 
-import asyncio
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
-from starlette.types import ASGIApp
+import httpx
 
 from casecal.config import Settings
 from casecal.emulators.combined import Emulators, build_emulators
+from casecal.mailcatcher import MailCatcher, mail_routes
 
 GOOGLE_CLIENT = ("casecal-demo-google", "demo-google-secret")
 MICROSOFT_CLIENT = ("casecal-demo-microsoft", "demo-microsoft-secret")
 DEMO_DOMAIN = "rivera-okafor.example"
+LOOPBACK = "127.0.0.1"
+START_TIMEOUT = 30.0
 
 
-@dataclass
-class DemoStack:
-    settings: Settings
-    emulators: Emulators
-    emulators_url: str
-    tenant_id: str
+@dataclass(frozen=True)
+class DemoAddresses:
+    """Where each part of the demo listens (all on loopback)."""
+
+    port: int
+    emulator_port: int
+    smtp_port: int
+
+    @property
+    def casecal_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def emulators_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.emulator_port}"
+
+    @property
+    def mail_url(self) -> str:
+        return f"{self.emulators_url}/mail"
 
 
-def demo_settings(data_dir: Path, port: int, emulators_url: str) -> Settings:
-    """CaseCal pointed at the emulators instead of Google and Microsoft."""
+def demo_settings(data_dir: Path, addresses: DemoAddresses) -> Settings:
+    """CaseCal pointed at the emulators instead of Google and Microsoft, and at the mail
+    catcher for SMTP. Everything else is the default install's (no ``secret_keys``: the key
+    file in ``data_dir``; the embedded scheduler on)."""
+    emulators_url = addresses.emulators_url
     return Settings(
         data_dir=data_dir,
-        base_url=f"http://127.0.0.1:{port}",
+        base_url=addresses.casecal_url,
         log_json=False,
         google_auth_base_url=f"{emulators_url}/google",
         google_token_url=f"{emulators_url}/google/token",
@@ -41,37 +66,91 @@ def demo_settings(data_dir: Path, port: int, emulators_url: str) -> Settings:
         microsoft_graph_base_url=f"{emulators_url}/microsoft",
         microsoft_client_id=MICROSOFT_CLIENT[0],
         microsoft_client_secret=MICROSOFT_CLIENT[1],
+        smtp_host=LOOPBACK,
+        smtp_port=addresses.smtp_port,
     )
 
 
-def build_demo_stack(data_dir: Path, port: int, emulator_port: int) -> DemoStack:
+def seed_demo_providers(emulators: Emulators, casecal_url: str) -> str:
     """Emulated accounts of the demo firm: a Microsoft 365 tenant that requires admin consent
-    (the firm admin administers it; Maria and James use Outlook) and Google for Priya."""
-    emulators_url = f"http://127.0.0.1:{emulator_port}"
-    settings = demo_settings(data_dir, port, emulators_url)
-    emulators = build_emulators(seed=2026)
-    base = settings.base_url
+    (the firm admin administers it; Maria and James use Outlook) and Google for Priya.
+    Returns the tenant's id."""
     google, microsoft = emulators.google, emulators.microsoft
-    google.register_client(*GOOGLE_CLIENT, [f"{base}/oauth/google/callback"])
+    google.register_client(*GOOGLE_CLIENT, [f"{casecal_url}/oauth/google/callback"])
     google.add_account(f"priya.shah@{DEMO_DOMAIN}", "Priya Shah")
     google.notifier.allow_http = True  # the demo runs on plain http://127.0.0.1
     microsoft.register_app(
         *MICROSOFT_CLIENT,
-        [f"{base}/oauth/microsoft/callback", f"{base}/oauth/microsoft/adminconsent/callback"],
+        [
+            f"{casecal_url}/oauth/microsoft/callback",
+            f"{casecal_url}/oauth/microsoft/adminconsent/callback",
+        ],
     )
     tenant = microsoft.add_tenant(domain=DEMO_DOMAIN, admin_consent_required=True)
     microsoft.add_user(tenant, f"admin@{DEMO_DOMAIN}", "Dana Rivera", is_admin=True)
     microsoft.add_user(tenant, f"maria.lopez@{DEMO_DOMAIN}", "Maria Lopez")
     microsoft.add_user(tenant, f"james.okafor@{DEMO_DOMAIN}", "James Okafor")
     microsoft.allow_http_notification_urls = True
-    return DemoStack(settings, emulators, emulators_url, tenant)
+    return tenant
 
 
-async def serve_demo(stack: DemoStack, casecal_app: ASGIApp, port: int, emulator_port: int) -> None:
-    """Serve the emulators and CaseCal side by side until interrupted."""
-    emulators = uvicorn.Config(
-        stack.emulators.app, host="127.0.0.1", port=emulator_port, log_level="warning"
+def build_demo_emulators(casecal_url: str, catcher: MailCatcher) -> Emulators:
+    """The emulators as ``casecal emulators --demo`` serves them: seeded, with ``/mail``."""
+    emulators = build_emulators(
+        seed=2026, extra_routes=mail_routes(catcher), links=[("/mail", "Mail sent by CaseCal")]
     )
-    casecal = uvicorn.Config(casecal_app, host="127.0.0.1", port=port, log_level="warning")
-    servers = [uvicorn.Server(emulators), uvicorn.Server(casecal)]
-    await asyncio.gather(*(server.serve() for server in servers))
+    seed_demo_providers(emulators, casecal_url)
+    return emulators
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return True
+    return False
+
+
+def emulators_argv(addresses: DemoAddresses) -> list[str]:
+    return [
+        sys.executable, "-m", "casecal.cli", "emulators", "--demo",
+        "--port", str(addresses.emulator_port), "--smtp-port", str(addresses.smtp_port),
+        "--casecal-url", addresses.casecal_url,
+    ]  # fmt: skip
+
+
+class DemoStartError(RuntimeError):
+    """The emulators process did not come up."""
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DemoStartError(f"the emulators process exited with code {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise DemoStartError(f"the emulators did not answer at {url} within {START_TIMEOUT:.0f} s")
+
+
+@contextmanager
+def emulators_process(addresses: DemoAddresses) -> Iterator[subprocess.Popen[bytes]]:
+    """``casecal emulators --demo`` as a child process, serving once this yields, and
+    terminated (then killed, if it lingers) when the block ends."""
+    process = subprocess.Popen(emulators_argv(addresses), stdout=subprocess.DEVNULL)  # noqa: S603 - our own command line
+    try:
+        _wait_until_serving(process, f"{addresses.emulators_url}/mail.json")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
