@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casecal.auth.api_tokens import issue_token
 from casecal.domain.validation import time_zone as check_zone
 from casecal.services.entries import commit
-from casecal.services.users import check_email_free, normalize_email
+from casecal.services.users import normalize_email
 from casecal.store.tables import Firm, Role, User
 
 
@@ -33,7 +33,6 @@ async def create_firm(
     """Create a firm, its admin and the admin's first API token, in one transaction (commits)."""
     zone = check_zone(time_zone)
     email = normalize_email(admin_email)
-    await check_email_free(session, email)
     firm = Firm(id=uuid.uuid4(), name=name.strip() or "Firm", time_zone=zone.key, settings={})
     admin = User(
         id=uuid.uuid4(),

@@ -27,13 +27,15 @@ def normalize_email(email: str) -> str:
 
 
 async def check_email_free(
-    session: AsyncSession, email: str, except_id: uuid.UUID | None = None
+    session: AsyncSession, firm_id: uuid.UUID, email: str, except_id: uuid.UUID | None = None
 ) -> None:
-    query = select(func.count()).where(User.email == email)
+    """Emails are unique within a firm only: another firm's use of an address is never
+    consulted (or revealed)."""
+    query = select(func.count()).where(User.firm_id == firm_id, User.email == email)
     if except_id is not None:
         query = query.where(User.id != except_id)
     if (await session.execute(query)).scalar_one():
-        raise Conflict(f"a user with email {email} exists already", field="email")
+        raise Conflict(f"a user with email {email} exists already in this firm", field="email")
 
 
 async def list_users(session: AsyncSession, actor: Actor, *, limit: int, offset: int) -> Page[User]:
@@ -53,7 +55,7 @@ async def create_user(session: AsyncSession, actor: Actor, data: Mapping[str, An
     fields["email"] = normalize_email(fields["email"])
     if fields.get("team_id") is not None:
         await get_in_firm(session, Team, fields["team_id"], actor.firm_id, field="team_id")
-    await check_email_free(session, fields["email"])
+    await check_email_free(session, actor.firm_id, fields["email"])
     user = User(id=uuid.uuid4(), firm_id=actor.firm_id, is_active=True, **fields)
     session.add(user)
     await commit(session)
@@ -69,7 +71,7 @@ async def update_user(
     fields = dict(data)
     if "email" in fields:
         fields["email"] = normalize_email(fields["email"])
-        await check_email_free(session, fields["email"], user.id)
+        await check_email_free(session, actor.firm_id, fields["email"], user.id)
     if fields.get("team_id") is not None:
         await get_in_firm(session, Team, fields["team_id"], actor.firm_id, field="team_id")
     if fields.get("role", user.role) is not Role.CASE_MANAGER and user.role is Role.CASE_MANAGER:

@@ -1,5 +1,6 @@
 """Sign-in through the login form: the session cookie, wrong passwords, the rate limit,
-CSRF on the login form and on every signed-in form, sign-out, and sessions stored hashed."""
+CSRF on the login form and on every signed-in form, sign-out, and sessions stored hashed.
+The throttle itself (device cookies, shared budgets) is in ``test_sign_in_throttle``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.integration.ui.conftest import PASSWORD, UiFirm, csrf_of, sign_in
 
 from casecal.store.tables import WebSession
-from casecal.web.ui.session import LoginLimiter
 
 # Session logic reads one row by key; the pages' own queries also run on PostgreSQL elsewhere.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -93,7 +93,7 @@ async def test_login_form_without_its_csrf_token_is_refused(
 async def test_rate_limit_stops_guessing_even_with_the_right_password(
     app: FastAPI, client: httpx.AsyncClient, ui_firm: UiFirm
 ) -> None:
-    app.state.login_limiter = LoginLimiter(limit=3)
+    app.state.settings.login_attempts_per_15_minutes = 3
     for _ in range(4):  # colleagues signing in from the same address are not limited
         assert (await sign_in(client, ui_firm.cm2.email)).status_code == 303
         client.cookies.clear()
@@ -102,6 +102,7 @@ async def test_rate_limit_stops_guessing_even_with_the_right_password(
     blocked = await sign_in(client, ui_firm.cm1.email, PASSWORD)
     assert blocked.status_code == 429
     assert "Too many sign-in attempts" in blocked.text
+    assert 800 < int(blocked.headers["retry-after"]) <= 900
     assert "casecal_session" not in client.cookies
 
 

@@ -1,17 +1,25 @@
-"""Sign-in and sign-out pages: email + password (argon2), a rate limit, a session cookie."""
+"""Sign-in and sign-out pages: email + password (argon2) against the email's accounts in every
+firm (a chooser when it opens several), failure budgets shared by every process, a session
+cookie and a device cookie for the browser that signed in."""
 
 from __future__ import annotations
 
 import secrets
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from casecal.auth.passwords import hash_password as _hash
-from casecal.auth.passwords import needs_rehash, verify_password
-from casecal.store.tables import User
+from casecal.auth.devices import DEVICE_COOKIE, DEVICE_DAYS, device_for, issue_device
+from casecal.auth.encryption import secret_material
+from casecal.auth.signed import sign, unsign
+from casecal.auth.throttle import Budget, budgets_for, forget, locked_until, record_failure
+from casecal.auth.throttle import retry_after as seconds_until
+from casecal.domain.client_address import client_address, trusted_networks
+from casecal.services.sign_in import Opened, accounts_opened, active_user
+from casecal.store.tables import User, utcnow
 from casecal.web.deps import SessionDep
 from casecal.web.ui.session import (
     LOGIN_CSRF_COOKIE,
@@ -19,7 +27,6 @@ from casecal.web.ui.session import (
     clear_session_cookie,
     end_web_session,
     load_signed_in,
-    login_limiter,
     set_session_cookie,
     settings_of,
     start_web_session,
@@ -29,6 +36,9 @@ from casecal.web.ui.templating import render
 
 router = APIRouter()
 
+CHOICE_PURPOSE = "sign-in firm choice"
+CHOICE_SECONDS = 300
+
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths are followed after sign-in (no open redirect)."""
@@ -37,12 +47,11 @@ def _safe_next(target: str | None) -> str:
     return "/calendar-sync"
 
 
-def _login_page(
-    request: Request, *, next_url: str, error: str = "", email: str = "", status_code: int = 200
-) -> Response:
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
-    context = {"next_url": next_url, "login_csrf": token, "email": email, "error": error}
-    response = render(request, "login.html", context, status_code=status_code)
+def _login_csrf(request: Request) -> str:
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+
+def _with_login_csrf(request: Request, response: Response, token: str) -> Response:
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -52,6 +61,73 @@ def _login_page(
         path="/login",
     )
     return response
+
+
+def _login_page(
+    request: Request,
+    *,
+    next_url: str,
+    error: str = "",
+    email: str = "",
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    token = _login_csrf(request)
+    context = {"next_url": next_url, "login_csrf": token, "email": email, "error": error}
+    response = render(request, "login.html", context, status_code=status_code)
+    response.headers.update(headers or {})
+    return _with_login_csrf(request, response, token)
+
+
+def _client(request: Request) -> str:
+    peer = request.client.host if request.client else "unknown"
+    trusted = trusted_networks(settings_of(request).trusted_proxies)
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
+
+
+def _budgets(request: Request, email: str) -> tuple[Budget, ...]:
+    settings = settings_of(request)
+    device = device_for(secret_material(settings), request.cookies.get(DEVICE_COOKIE), email)
+    return budgets_for(
+        email=email,
+        address=_client(request),
+        device=device,
+        limit=settings.login_attempts_per_15_minutes,
+    )
+
+
+async def _signed_in(
+    request: Request, session: AsyncSession, user: User, target: str, budgets: tuple[Budget, ...]
+) -> Response:
+    """Start the session; the browser gets (a fresh) device cookie for this email."""
+    settings = settings_of(request)
+    if len(budgets) == 1:  # a trusted device's own budget starts again
+        await forget(session, budgets)
+    value = await start_web_session(session, user, settings)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, value, settings)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        issue_device(secret_material(settings), user.email),
+        max_age=DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/login",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+def _chooser(
+    request: Request, opened: list[Opened], *, email: str, next_url: str, csrf: str
+) -> Response:
+    """Which firm: only the accounts the password opened are listed."""
+    payload = "\n".join([csrf, email, ",".join(str(o.user_id) for o in opened)])
+    choice = sign(secret_material(settings_of(request)), CHOICE_PURPOSE, payload,
+                  max_age=CHOICE_SECONDS)  # fmt: skip
+    context = {"accounts": opened, "choice": choice, "login_csrf": csrf, "next_url": next_url}
+    return _with_login_csrf(request, render(request, "login_choose.html", context), csrf)
 
 
 @router.get("/")
@@ -78,33 +154,65 @@ async def login(
 ) -> Response:
     target = _safe_next(next)
     address = email.strip().lower()
-    if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
+    csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not tokens_match(csrf_token, csrf):
         return _login_page(
             request, next_url=target, email=address, status_code=403,
             error="The sign-in form expired. Please try again.",
         )  # fmt: skip
-    client = request.client.host if request.client else "unknown"
-    keys, limiter = [f"email:{address}", f"ip:{client}"], login_limiter(request)
-    if limiter.blocked(keys):
+    now, budgets = utcnow(), _budgets(request, address)
+    until = await locked_until(session, budgets, now)
+    if until is not None:
+        wait = seconds_until(until, now)
         return _login_page(
             request, next_url=target, email=address, status_code=429,
-            error="Too many sign-in attempts. Wait 15 minutes and try again.",
+            error=f"Too many sign-in attempts. Try again in {-(-wait // 60)} minutes.",
+            headers={"Retry-After": str(wait)},
         )  # fmt: skip
-    user = await session.scalar(select(User).where(User.email == address))
-    ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
-        limiter.failed(keys)
+    opened = await accounts_opened(session, address, password)
+    if not opened:
+        await record_failure(session, budgets, now)
         return _login_page(
             request, next_url=target, email=address, status_code=401,
             error="That email and password do not match an active account.",
         )  # fmt: skip
-    if user.password_hash and needs_rehash(user.password_hash):
-        user.password_hash = _hash(password)
-    value = await start_web_session(session, user, settings_of(request))
-    response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, value, settings_of(request))
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
+    if len(opened) > 1:
+        await session.commit()  # a rehashed password is kept
+        return _chooser(request, opened, email=address, next_url=target, csrf=csrf)
+    user = await session.get(User, opened[0].user_id)
+    assert user is not None  # just read by accounts_opened, in this transaction
+    return await _signed_in(request, session, user, target, budgets)
+
+
+@router.post("/login/choose")
+async def choose_firm(
+    request: Request,
+    session: SessionDep,
+    choice: Annotated[str, Form()],
+    user_id: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """The firm picked on the chooser: the signed choice proves the password opened it."""
+    target = _safe_next(next)
+    csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    payload = unsign(secret_material(settings_of(request)), CHOICE_PURPOSE, choice)
+    parts = payload.split("\n") if payload else []
+    if not tokens_match(csrf_token, csrf) or len(parts) != 3 or parts[0] != csrf:
+        return _login_page(
+            request, next_url=target, status_code=403,
+            error="The sign-in form expired. Please sign in again.",
+        )  # fmt: skip
+    _, email, allowed = parts
+    user = None
+    if user_id in allowed.split(","):
+        user = await active_user(session, uuid.UUID(user_id), email)
+    if user is None:
+        return _login_page(
+            request, next_url=target, email=email, status_code=401,
+            error="That account is no longer active. Please sign in again.",
+        )  # fmt: skip
+    return await _signed_in(request, session, user, target, _budgets(request, email))
 
 
 @router.post("/logout")

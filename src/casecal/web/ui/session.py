@@ -1,14 +1,12 @@
-"""Browser sessions: the signed-in user behind the session cookie, the CSRF check every POST
-form passes, and the login rate limit. Only the SHA-256 of a cookie value is ever stored."""
+"""Browser sessions: the signed-in user behind the session cookie and the CSRF check every
+POST form passes. Only the SHA-256 of a cookie value is ever stored."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -24,7 +22,6 @@ from casecal.store.tables import Firm, Role, User, WebSession, utcnow
 from casecal.web.deps import SessionDep
 
 LOGIN_CSRF_COOKIE = "casecal_login_csrf"
-RATE_WINDOW_SECONDS = 15 * 60
 
 
 def token_digest(value: str) -> str:
@@ -168,37 +165,3 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
         secure=settings.cookie_secure,
         path="/",
     )
-
-
-class LoginLimiter:
-    """Sliding-window count of failed sign-ins per email and per client address. Successful
-    sign-ins are not counted, so colleagues behind one office address do not lock each other
-    out; over the limit, even the right password is refused until the window moves on."""
-
-    def __init__(self, limit: int, window_seconds: float = RATE_WINDOW_SECONDS) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._hits: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
-
-    def blocked(self, keys: list[str], now: float | None = None) -> bool:
-        moment = time.monotonic() if now is None else now
-        return any(len(self._recent(key, moment)) >= self.limit for key in keys)
-
-    def failed(self, keys: list[str], now: float | None = None) -> None:
-        moment = time.monotonic() if now is None else now
-        for key in keys:
-            self._recent(key, moment).append(moment)
-
-
-def login_limiter(request: Request) -> LoginLimiter:
-    limiter: LoginLimiter | None = getattr(request.app.state, "login_limiter", None)
-    if limiter is None:
-        limiter = LoginLimiter(settings_of(request).login_attempts_per_15_minutes)
-        request.app.state.login_limiter = limiter
-    return limiter
