@@ -6,12 +6,19 @@ from importlib.util import find_spec
 
 from fastapi import APIRouter
 
-from casecal.web.ui import auth_routes, calendar_routes, static_routes, sync_routes
+from casecal.web.ui import (
+    auth_routes,
+    calendar_routes,
+    entry_routes,
+    static_routes,
+    sync_routes,
+)
 
 ui_router = APIRouter(include_in_schema=False)
 ui_router.include_router(auth_routes.router)
 ui_router.include_router(sync_routes.router)
 ui_router.include_router(calendar_routes.router)
+ui_router.include_router(entry_routes.router)
 ui_router.include_router(static_routes.router)
 
 for _optional in ("casecal.web.ui.connect_routes", "casecal.web.ui.oauth_routes"):

@@ -1,12 +1,12 @@
-"""Loads one case manager's entries of all four kinds in a time range, as ``EntryView`` values
-in the firm's time zone: their own appointments (imported ones included) and the case entries
-that name them or, naming nobody, belong to a case they manage."""
+"""Loads one user's entries of all four kinds in a time range, as ``EntryView`` values in the
+viewer's time zone: their own appointments (imported ones included) and the case entries that
+name them or, naming nobody, belong to a case they manage."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import cast
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +32,14 @@ CaseEntry = CourtDate | Interview | StepReminder
 async def firm_zone(session: AsyncSession, actor: Actor) -> ZoneInfo:
     firm = await session.get(Firm, actor.firm_id)
     return ZoneInfo(firm.time_zone if firm is not None else "UTC")
+
+
+def viewer_zone(name: str) -> ZoneInfo:
+    """The signed-in viewer's zone (``SignedIn.user.time_zone``); UTC if it is unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _appointment_views(
@@ -65,15 +73,17 @@ def _appointment_views(
                                    start, end, detail.strip(" ·"), imported))  # fmt: skip
         else:
             day = item.start if not isinstance(item.start, datetime) else item.start.date()
+            after = item.end if not isinstance(item.end, datetime) else item.end.date()
+            last = after - timedelta(days=1) if after > day else day
             views.append(EntryView(row.id, EntryKind.APPOINTMENT, item.title, day, None, None,
-                                   detail.strip(" ·"), imported))  # fmt: skip
+                                   detail.strip(" ·"), imported, last))  # fmt: skip
     return views
 
 
 def _case_view(row: CaseEntry, number: str, zone: ZoneInfo) -> EntryView:
     if isinstance(row, StepReminder):
         day = row.reminder_date or row.due_date
-        detail = f"Case {number} · due {row.due_date.isoformat()}"
+        detail = f"Case {number} · due {row.due_date:%a %-d %b %Y}"
         return EntryView(row.id, EntryKind.STEP_REMINDER, row.step_name, day, None, None, detail)
     start = row.start_at.astimezone(zone)
     end = start + timedelta(minutes=row.duration_minutes)
@@ -87,10 +97,9 @@ def _case_view(row: CaseEntry, number: str, zone: ZoneInfo) -> EntryView:
 
 
 async def entries_between(
-    session: AsyncSession, actor: Actor, first_day: date, days: int
+    session: AsyncSession, actor: Actor, zone: ZoneInfo, first_day: date, days: int
 ) -> list[EntryView]:
-    """The actor's entries overlapping ``days`` days from ``first_day`` (firm-local days)."""
-    zone = await firm_zone(session, actor)
+    """The actor's entries overlapping ``days`` days from ``first_day`` (days in ``zone``)."""
     start = datetime.combine(first_day, time(), zone)
     end = datetime.combine(first_day + timedelta(days=days), time(), zone)
     views: list[EntryView] = []
@@ -123,10 +132,3 @@ async def entries_between(
         )
         views += [_case_view(cast(CaseEntry, row), str(num), zone) for row, num in rows.all()]
     return views
-
-
-def parse_day(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
