@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain import overrides
 from casecal.domain import validation as v
-from casecal.errors import ValidationFailed
+from casecal.domain.series_limits import check_series_limits
+from casecal.errors import Conflict, PermissionDenied, ValidationFailed
 from casecal.services.access import Actor, require_editor
 from casecal.services.entries import (
     assign,
@@ -21,14 +22,18 @@ from casecal.services.entries import (
 )
 from casecal.services.lookups import get_firm, get_in_firm
 from casecal.services.outbox import audience_of
+from casecal.services.privacy import public, require_full
 from casecal.store.tables import Appointment, Case, User
 
 _TIMED = ("start_at", "end_at")
 _ALL_DAY = ("start_date", "end_date")
 
 
-def _times(draft: dict[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate the time fields of the merged ``draft``; ``given`` is what the caller sent."""
+def _times(
+    draft: dict[str, Any], given: Mapping[str, Any], kept: str | None = None
+) -> dict[str, Any]:
+    """Validate the time fields of the merged ``draft``; ``given`` is what the caller sent,
+    ``kept`` the rule stored before (a series imported beyond the limits stays editable)."""
     zone = v.time_zone(draft["time_zone"])
     all_day = bool(draft["all_day"])
     unused = _TIMED if all_day else _ALL_DAY
@@ -46,6 +51,8 @@ def _times(draft: dict[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
         if draft.get("start_date") is None:
             raise ValidationFailed("an all-day appointment needs start_date", field="start_date")
         start_date, end_date = v.all_day_dates(draft["start_date"], draft.get("end_date"))
+        if rule is not None and rule != kept:
+            check_series_limits(rule, start_date, zone)
         span = v.all_day_span(start_date, end_date, zone, rule, tuple(exdates))
         out |= {"start_date": start_date, "end_date": end_date, "start_at": None, "end_at": None}
     else:
@@ -55,6 +62,8 @@ def _times(draft: dict[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
         start = v.to_utc(draft["start_at"], zone, "start_at")
         end = v.to_utc(draft["end_at"], zone, "end_at")
         v.check_order(start, end, start_field="start_at", end_field="end_at")
+        if rule is not None and rule != kept:
+            check_series_limits(rule, start, zone)
         span = v.timed_span(start, end, zone, rule, tuple(exdates))
         out |= {"start_at": start, "end_at": end, "start_date": None, "end_date": None}
     out |= {"starts_at": span.starts_at, "ends_at": span.ends_at}
@@ -105,6 +114,7 @@ async def update_appointment(
     session: AsyncSession, actor: Actor, entry_id: uuid.UUID, data: Mapping[str, Any]
 ) -> Appointment:
     entry = await get_entry(session, actor, Appointment, entry_id)
+    require_full(actor, entry)
     require_editor(actor, "change appointments")
     check_appointment_owner(actor, entry.owner_id)
     draft: dict[str, Any] = {k: getattr(entry, k) for k in (*_PLAIN, *_TIMED, *_ALL_DAY, *_SERIES)}
@@ -113,8 +123,31 @@ async def update_appointment(
     draft |= dict(data)
     await _references(session, actor, draft, data)
     before = await audience_of(session, entry)
-    values = _times(draft, data)
+    values = _times(draft, data, kept=entry.rrule)
     plain = {k: draft[k] for k in _PLAIN}
     changed = assign(entry, plain | values)
     await save_update(session, entry, before, changed)
+    return entry
+
+
+async def read_appointment(
+    session: AsyncSession, actor: Actor, entry_id: uuid.UUID
+) -> Appointment | dict[str, Any]:
+    """The appointment as the actor may see it: in full, or a busy block (``privacy``)."""
+    return public(actor, await get_entry(session, actor, Appointment, entry_id))
+
+
+async def share_appointment(
+    session: AsyncSession, actor: Actor, entry_id: uuid.UUID, *, shared: bool
+) -> Appointment:
+    """The owner shares an appointment imported from their calendar with the firm (or takes
+    it back). Only the owner may: nobody else sees it in full to decide."""
+    entry = await get_entry(session, actor, Appointment, entry_id)
+    require_full(actor, entry)
+    if entry.owner_id != actor.user_id:
+        raise PermissionDenied("only the owner may share or unshare an appointment")
+    if entry.origin != "remote":
+        raise Conflict("only appointments imported from a calendar are shared or unshared")
+    before = await audience_of(session, entry)
+    await save_update(session, entry, before, assign(entry, {"shared": shared}))
     return entry

@@ -18,6 +18,7 @@ from casecal.services.access import Actor, require_editor
 from casecal.services.lookups import get_in_firm
 from casecal.services.outbox import EntryRow, audience_of, record, record_update
 from casecal.services.paging import Page, fetch_page
+from casecal.services.privacy import require_full, visible
 from casecal.store.tables import Appointment, OutboxOp, utcnow
 
 E = TypeVar("E", bound=EntryRow)
@@ -45,7 +46,9 @@ async def list_entries(
     offset: int,
 ) -> Page[E]:
     """Live entries of the firm overlapping [start, end): an entry that spans a boundary is
-    included; a series without end (``ends_at`` NULL) overlaps everything after its start."""
+    included; a series without end (``ends_at`` NULL) overlaps everything after its start.
+    Appointments the actor may not see at all are left out (``services.privacy``); the caller
+    shows the rest through ``privacy.public``."""
     check_range(start, end)
     query = select(model).where(model.firm_id == actor.firm_id, model.deleted_at.is_(None))
     if end is not None:
@@ -54,6 +57,8 @@ async def list_entries(
         query = query.where(or_(model.ends_at.is_(None), model.ends_at > start))
     if case_id is not None:
         query = query.where(model.case_id == case_id)
+    if model is Appointment:
+        query = query.where(visible(actor))  # others' personal imports are left out
     return await fetch_page(
         session, query, order_by=(model.starts_at, model.id), limit=limit, offset=offset
     )
@@ -117,6 +122,8 @@ async def delete_entry(
 ) -> None:
     """Tombstone the entry: ``deleted_at`` set, version bumped, DELETED rows written."""
     entry = await get_entry(session, actor, model, entry_id)
+    if isinstance(entry, Appointment):
+        require_full(actor, entry)
     require_editor(actor, "delete entries")
     if isinstance(entry, Appointment):
         check_appointment_owner(actor, entry.owner_id)

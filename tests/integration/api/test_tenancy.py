@@ -113,6 +113,8 @@ def _bodies(b: dict[str, str]) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("PATCH", f"{p}/cases/{{case_id}}"): {"manager_ids": []},
         ("POST", f"{p}/appointments"): {**APPOINTMENT, "owner_id": b["user_id"]},
         ("PATCH", f"{p}/appointments/{{appointment_id}}"): {"title": "Hacked"},
+        ("POST", f"{p}/appointments/{{appointment_id}}/share"): None,
+        ("POST", f"{p}/appointments/{{appointment_id}}/unshare"): None,
         ("POST", f"{p}/court-dates"): {**COURT, "case_id": b["case_id"]},
         ("PATCH", f"{p}/court-dates/{{court_date_id}}"): {"judge": "Hacked"},
         ("POST", f"{p}/interviews"): {**INTERVIEW, "case_id": b["case_id"]},

@@ -6,8 +6,13 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from casecal.services import entries
-from casecal.services.appointments import create_appointment, update_appointment
+from casecal.services import entries, privacy
+from casecal.services.appointments import (
+    create_appointment,
+    read_appointment,
+    share_appointment,
+    update_appointment,
+)
 from casecal.store.tables import Appointment
 from casecal.web.deps import CurrentActor, SessionDep
 from casecal.web.routes._common import DEFAULT, Limit, Offset, RangeEnd, RangeStart
@@ -24,7 +29,10 @@ router = APIRouter(prefix="/appointments", tags=["appointments"])
 @router.get(
     "",
     summary="List appointments in a time range",
-    description="Live appointments overlapping [start, end), ordered by start then id.",
+    description="Live appointments overlapping [start, end), ordered by start then id. "
+    "Appointments imported from a colleague's calendar without a case are theirs alone "
+    "(firm admins see a busy block) unless they share them; others' private appointments "
+    "are busy blocks (`busy_block`: title `Busy`, no notes, place or attendees).",
     response_model=Page[AppointmentPublic],
 )
 async def list_appointments(
@@ -38,7 +46,8 @@ async def list_appointments(
     page = await entries.list_entries(
         session, actor, Appointment, start=start, end=end, limit=limit, offset=offset
     )
-    return page_of(page.items, total=page.total, limit=limit, offset=offset)
+    items = [privacy.public(actor, row) for row in page.items]
+    return page_of(items, total=page.total, limit=limit, offset=offset)
 
 
 @router.post(
@@ -54,7 +63,7 @@ async def create(session: SessionDep, actor: CurrentActor, body: AppointmentCrea
 
 @router.get("/{appointment_id}", summary="Get an appointment", response_model=AppointmentPublic)
 async def get(session: SessionDep, actor: CurrentActor, appointment_id: uuid.UUID) -> object:
-    return await entries.get_entry(session, actor, Appointment, appointment_id)
+    return await read_appointment(session, actor, appointment_id)
 
 
 @router.patch(
@@ -74,3 +83,23 @@ async def update(
 )
 async def delete(session: SessionDep, actor: CurrentActor, appointment_id: uuid.UUID) -> None:
     await entries.delete_entry(session, actor, Appointment, appointment_id)
+
+
+@router.post(
+    "/{appointment_id}/share",
+    summary="Share an imported appointment with the firm (its owner only)",
+    description="An appointment imported from the owner's calendar without a case is theirs "
+    "alone; shared, the firm sees it like any other (a private one stays a busy block).",
+    response_model=AppointmentPublic,
+)
+async def share(session: SessionDep, actor: CurrentActor, appointment_id: uuid.UUID) -> object:
+    return await share_appointment(session, actor, appointment_id, shared=True)
+
+
+@router.post(
+    "/{appointment_id}/unshare",
+    summary="Take an imported appointment back to its owner alone (its owner only)",
+    response_model=AppointmentPublic,
+)
+async def unshare(session: SessionDep, actor: CurrentActor, appointment_id: uuid.UUID) -> object:
+    return await share_appointment(session, actor, appointment_id, shared=False)

@@ -155,6 +155,18 @@ class AppointmentPublic(EntryPublic):
     rrule: str | None
     exdates: list[str]
     overrides: list[OccurrenceOverridePublic]
+    origin: str = Field(
+        description="`host`: made in CaseCal; `remote`: imported from the owner's calendar."
+    )
+    shared: bool = Field(
+        description="An imported appointment without a case is its owner's alone until they "
+        "share it (`POST .../share`)."
+    )
+    busy_block: bool = Field(
+        default=False,
+        description="True when the caller sees only that the owner is busy: title `Busy`, "
+        "no notes, place, attendees or case.",
+    )
 
     @model_validator(mode="after")
     def _local_times(self) -> Any:
