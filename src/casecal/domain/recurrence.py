@@ -148,7 +148,7 @@ def parse_until(value: str, start: EventTime) -> EventTime:
         if "T" not in value:
             day = datetime.strptime(value, "%Y%m%d").date()
             if isinstance(start, datetime):
-                return datetime.combine(day, time(23, 59, 59), start.tzinfo).astimezone(UTC)
+                return _utc(datetime.combine(day, time(23, 59, 59), start.tzinfo))
             return day
         moment = datetime.strptime(value.rstrip("Z"), "%Y%m%dT%H%M%S")
     except ValueError as exc:
@@ -159,8 +159,18 @@ def parse_until(value: str, start: EventTime) -> EventTime:
         tzinfo = start.tzinfo if isinstance(start, datetime) else UTC
         aware = moment.replace(tzinfo=tzinfo)
     if isinstance(start, datetime):
-        return aware.astimezone(UTC)
-    return aware.astimezone(UTC).date()
+        return _utc(aware)
+    return _utc(aware).date()
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; at the ends of the calendar (UNTIL=99991231 west of Greenwich) the
+    last or first representable instant instead of an OverflowError."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.max if moment.year > 1 else datetime.min
+        return edge.replace(tzinfo=UTC)
 
 
 def _occurrence_on(day: date, start: datetime) -> datetime:

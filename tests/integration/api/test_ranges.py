@@ -24,8 +24,8 @@ async def test_range_includes_entries_spanning_a_boundary(
     inside = await _appointment(client, firm_a, "2026-05-02T10:00:00Z", "2026-05-02T11:00:00Z")
     across_end = await _appointment(client, firm_a, "2026-05-02T23:30:00Z", "2026-05-03T00:30:00Z")
     touching = await _appointment(client, firm_a, "2026-05-03T00:00:00Z", "2026-05-03T01:00:00Z")
-    endless = await _appointment(
-        client, firm_a, "2026-04-01T07:00:00Z", "2026-04-01T07:30:00Z", rrule="FREQ=DAILY"
+    endless = await _appointment(  # the longest series the API accepts (series_limits)
+        client, firm_a, "2026-04-01T07:00:00Z", "2026-04-01T07:30:00Z", rrule="FREQ=DAILY;COUNT=999"
     )
     ended = await _appointment(
         client, firm_a, "2026-04-01T07:00:00Z", "2026-04-01T07:30:00Z", rrule="FREQ=DAILY;COUNT=2"
