@@ -20,12 +20,14 @@ from casecal.store.tables import ConnectionStatus
 from casecal.sync.channels import ChannelManager
 from casecal.sync.connector import ConnectionProviders
 from casecal.sync.engine import SyncEngine
+from casecal.sync.entitlement_effects import EntitlementEffects
 from casecal.sync.kicks import OutboxTrigger, kicker_for, session_class
 from casecal.sync.scheduler import Scheduler
+from casecal.web import api_docs
 from casecal.web import metrics as metrics_routes
 from casecal.web.hooks import include_ui
 from casecal.web.metrics import Metrics, provider_hosts
-from casecal.web.middleware import RequestIdMiddleware
+from casecal.web.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from casecal.web.problems import install_problem_handlers, problem
 from casecal.web.routes import webhooks
 
@@ -76,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
                 app.state.scheduler, app.state.channels = scheduler, channels
                 app.state.kicker = kicker
                 app.state.outbox_trigger = OutboxTrigger(sessionmaker, kicker)
+                app.state.entitlement_effects = EntitlementEffects(sessionmaker, channels, kicker)
                 if settings.embedded_scheduler:
                     await scheduler.start()
                 try:
@@ -83,18 +86,20 @@ def create_app(settings: Settings) -> FastAPI:
                 finally:
                     await scheduler.stop()
                     await app.state.outbox_trigger.settle()
+                    await app.state.entitlement_effects.settle()
                     await engine.dispose()
 
     app = FastAPI(
         title="CaseCal",
         version=__version__,
         summary="Two-way calendar sync for case-management practices.",
-        docs_url="/api/docs",
+        docs_url=None,  # casecal.web.api_docs serves it, from installed files
         openapi_url="/api/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
 
@@ -116,5 +121,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_router)
     app.include_router(webhooks.router)
     app.include_router(metrics_routes.router)
+    app.include_router(api_docs.router)
     include_ui(app)
     return app
