@@ -50,7 +50,8 @@ def load_or_create_key_file(data_dir: Path) -> bytes:
 
 def secret_material(settings: Settings) -> list[str]:
     """The operator's secrets, newest first; the key file's content when none is configured
-    (so an embedded install has working secrets without any set-up)."""
+    (so an embedded install has working secrets without any set-up). The one source of key
+    material: token encryption, push channel secrets and the webhook receivers' checks."""
     if settings.secret_keys:
         return list(settings.secret_keys)
     return [load_or_create_key_file(settings.data_dir).decode("ascii")]
@@ -66,9 +67,12 @@ class TokenCipher:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenCipher:
+        """Keys from ``secret_material``: configured secrets are stretched with HKDF; the key
+        file already holds a Fernet key."""
+        material = secret_material(settings)
         if settings.secret_keys:
-            return cls([derive_key(s) for s in settings.secret_keys])
-        return cls([load_or_create_key_file(settings.data_dir)])
+            return cls([derive_key(secret) for secret in material])
+        return cls([secret.encode("ascii") for secret in material])
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode("ascii")

@@ -1,6 +1,7 @@
 """The embedded scheduler: an in-process asyncio runner that runs at most one pass per
 connection at a time, collapses any number of triggers into one pending pass, bounds the
-number of concurrent passes, and sweeps the database for pending work (I7)."""
+number of concurrent passes, and sweeps the database for pending work (I7). Each sweep also
+judges push channel health (``channel_health``) and runs the housekeeping when it is due."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casecal.store.tables import Connection, utcnow
 from casecal.sync import triggers
+from casecal.sync.channel_health import SilenceJudge
 from casecal.sync.engine import PassReport
+from casecal.sync.housekeeping import Housekeeping
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +84,8 @@ class Scheduler:
         self.retry_after = retry_after
         self.observer = observer
         self.on_sweep = list(on_sweep or [])
+        self.health = SilenceJudge(sessionmaker, clock=clock)
+        self.housekeeping = Housekeeping(sessionmaker, clock=clock)
         self.stats = SchedulerStats()
         self._pending: dict[uuid.UUID, str] = {}
         self._signalled: dict[uuid.UUID, float] = {}
@@ -125,17 +130,22 @@ class Scheduler:
         self._report_depth()
 
     async def sweep(self) -> int:
-        """Kick every connection with pending work in the database; returns how many."""
-        for hook in self.on_sweep:
-            try:
-                await hook()
-            except Exception as exc:  # a failing hook must not stop the sweep
-                log.warning("sweep hook failed", error=repr(exc))
+        """Kick every connection with pending work in the database; returns how many. The
+        upkeep that follows the kicks (channel health, housekeeping) counts from the next one."""
+        await self._run_hooks(self.on_sweep)
         async with self.sessionmaker() as session:
             due = await triggers.due_connections(session, self.clock())
         for item in due:
             await self.kick(item.connection_id, trigger="sweep")
+        await self._run_hooks([self.health.judge, self.housekeeping.run_if_due])
         return len(due)
+
+    async def _run_hooks(self, hooks: list[SweepHook]) -> None:
+        for hook in hooks:
+            try:
+                await hook()
+            except Exception as exc:  # a failing hook must not stop the sweep
+                log.warning("sweep hook failed", error=repr(exc))
 
     async def drain(self) -> None:
         """Wait until nothing is pending or running (tests and shutdown; bound it with

@@ -1,6 +1,7 @@
 """Sync triggers kept in the database (I7): mark a connection dirty, find the connections that
-need a pass (dirty, pending outbox rows, overdue poll without healthy push), and record the
-outcome of a pass (clear the dirty mark it served, back off on failure honouring Retry-After)."""
+need a pass (dirty, pending outbox rows, overdue poll without a healthy push channel), and
+record the outcome of a pass (clear the dirty mark it served, back off on failure honouring
+Retry-After)."""
 
 from __future__ import annotations
 
@@ -60,10 +61,16 @@ async def mark_dirty(session: AsyncSession, connection_id: uuid.UUID, now: datet
 
 
 def _healthy_push(now: datetime) -> object:
+    """A live channel that is not in doubt: none of its deliveries was refused, and it was not
+    found silent while the remote changed (``channel_health``), since its last valid one."""
     return exists().where(
         PushChannelRow.connection_id == Connection.id,
         PushChannelRow.stopped_at.is_(None),
         PushChannelRow.expires_at > now,
+        or_(
+            PushChannelRow.last_refused_at.is_(None),
+            PushChannelRow.last_valid_at > PushChannelRow.last_refused_at,
+        ),
     )
 
 

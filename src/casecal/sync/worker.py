@@ -1,6 +1,7 @@
 """``casecal worker``: sync passes run by Procrastinate on PostgreSQL, one running and one pending
 pass per connection (its ``lock`` and ``queueing_lock``), with a periodic sweep that re-enqueues
-every connection with pending work and recovers the jobs of workers that died (I7)."""
+every connection with pending work and recovers the jobs of workers that died (I7), judging push
+channel health on the way, and a periodic housekeeping task (``housekeeping``)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from casecal.errors import NotFound
 from casecal.store.db import make_engine, make_sessionmaker
 from casecal.store.tables import Connection, ConnectionStatus, utcnow
 from casecal.sync import triggers
+from casecal.sync.channel_health import SilenceJudge
 from casecal.sync.connector import ConnectionProviders
 from casecal.sync.engine import SyncEngine
+from casecal.sync.housekeeping import Housekeeping, Purged
 from casecal.sync.queue import (
     QUEUE,
     SWEEP_TASK,
@@ -36,6 +39,8 @@ from casecal.sync.queue import (
 from casecal.sync.triggers import backoff_delay
 
 log = structlog.get_logger("casecal.worker")
+
+HOUSEKEEPING_TASK = "casecal.housekeeping"
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class WorkerTuning:
     """A worker silent this long is dead; the sweep recovers its running jobs."""
     fetch_polling_seconds: float = 5.0
     """Fallback poll for new jobs; LISTEN/NOTIFY wakes workers at once."""
+    housekeeping_cron: str = "*/10 * * * *"
+    """When the housekeeping purge runs: every ten minutes."""
 
 
 @dataclass
@@ -76,6 +83,8 @@ class SyncRuntime:
         self.engine = engine
         self.app = app
         self.tuning = tuning
+        self.health = SilenceJudge(sessionmaker)
+        self.housekeeping = Housekeeping(sessionmaker)
 
     @property
     def trigger(self) -> str:
@@ -161,6 +170,10 @@ class SyncRuntime:
 
     async def sweep(self) -> SweepReport:
         report = SweepReport(recovered=await self.recover_stalled())
+        try:
+            await self.health.judge()
+        except Exception as exc:  # health is advisory: the sweep's job comes first
+            log.warning("channel health judgement failed", error=repr(exc))
         for connection_id in await self.due_connections(utcnow()):
             if await enqueue(self.app, connection_id):
                 report.enqueued += 1
@@ -191,6 +204,12 @@ def build_app(settings: Settings, *, tuning: WorkerTuning | None = None, pool: i
     async def sweep(context: JobContext, timestamp: int) -> int:
         report = await _runtime(context).sweep()
         return report.enqueued
+
+    @app.periodic(cron=tuning.housekeeping_cron)
+    @app.task(name=HOUSEKEEPING_TASK, queue=QUEUE, pass_context=True)
+    async def housekeeping(context: JobContext, timestamp: int) -> int:
+        purged: Purged = await _runtime(context).housekeeping.run()
+        return purged.states_deleted + purged.sessions_deleted
 
     return app
 

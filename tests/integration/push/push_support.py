@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sync_world import World
 
+from casecal.auth.encryption import secret_material
 from casecal.emulators.google import GoogleEmulator
 from casecal.emulators.microsoft import MicrosoftEmulator
 from casecal.store.tables import Connection, PushChannelRow, utcnow
@@ -147,7 +148,7 @@ async def pushed(world: World) -> AsyncIterator[Pushed]:
     holder: dict[str, Pushed] = {}
     manager = ChannelManager(
         app.state.sessionmaker, provider_for, webhook_base_url="http://testserver",
-        secret_keys=app.state.settings.secret_keys, clock=lambda: holder["p"].now(),
+        secret_keys=secret_material(app.state.settings), clock=lambda: holder["p"].now(),
     )  # fmt: skip
     app.state.channels = manager
     holder["p"] = Pushed(world, manager, metrics, kicks)

@@ -15,6 +15,7 @@ import pytest
 from push_support import FakeClock, Pushed, RecordingRunner
 from sqlalchemy import select, update
 
+from casecal.auth.encryption import secret_material
 from casecal.store.tables import (
     Connection,
     ConnectionStatus,
@@ -79,7 +80,7 @@ async def test_never_two_passes_of_one_connection_and_every_kick_served(pushed: 
 async def test_a_burst_of_1000_notifications_loses_none_and_coalesces(pushed: Pushed) -> None:
     world = pushed.world
     secret = "burst-secret"
-    key = world.app.state.settings.secret_keys[0]
+    key = secret_material(world.app.state.settings)[0]
     async with world.app.state.sessionmaker() as session, session.begin():
         session.add(
             PushChannelRow(

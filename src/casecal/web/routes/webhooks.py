@@ -1,26 +1,41 @@
 """Push notification receivers (Google watch channels, Graph subscriptions and their lifecycle
-events). They check the channel secret in constant time, drop unknown, stopped and repeated
-notifications, and only mark the connection dirty and kick the scheduler: never sync inline."""
+events). Each validates its input against a schema first (body bounded, 413 beyond; 400 for
+anything malformed), checks the channel secret in constant time under the one key source
+(``secret_material``), records the channel's health (a valid or a refused delivery), drops
+unknown, stopped and repeated notifications, and only marks the connection dirty and kicks the
+scheduler: never syncs inline."""
 
 from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casecal.auth.encryption import secret_material
 from casecal.store.tables import ProviderName, PushChannelRow, utcnow
 from casecal.sync import triggers
 from casecal.sync.channels import ChannelManager, secret_matches
+from casecal.web.body_limit import BodyTooLarge, read_bounded
+from casecal.web.schemas.webhooks import (
+    MAX_BODY_BYTES,
+    MAX_VALIDATION_TOKEN,
+    GoogleNotification,
+    parse_google,
+    parse_graph,
+)
 
 router = APIRouter(prefix="/webhooks", include_in_schema=False)
 
 SEEN_LIMIT = 50_000
 LIFECYCLE = ("reauthorizationRequired", "subscriptionRemoved", "missed")
+UNNUMBERED_WINDOW = timedelta(seconds=10)
+"""Google notifications without a message number count once per channel in this window."""
 
 
 class Kicker(Protocol):
@@ -59,18 +74,13 @@ def _count(request: Request, provider: str, outcome: str) -> None:
 
 
 def _keys(request: Request) -> list[str]:
-    keys: list[str] = request.app.state.settings.secret_keys
+    """The keys channel secrets were made under: the same source as the channel manager's
+    (the configured keys, else the key file in the data directory), read once per app."""
+    state = request.app.state
+    keys: list[str] | None = getattr(state, "webhook_keys", None)
+    if keys is None:
+        keys = state.webhook_keys = secret_material(state.settings)
     return keys
-
-
-async def _dirty(request: Request, connection_ids: set[uuid.UUID]) -> None:
-    if not connection_ids:
-        return
-    now = utcnow()
-    async with request.app.state.sessionmaker() as session, session.begin():
-        for connection_id in connection_ids:
-            await triggers.mark_dirty(session, connection_id, now)
-    await _kick(request, connection_ids)
 
 
 async def _kick(request: Request, connection_ids: set[uuid.UUID]) -> None:
@@ -83,8 +93,6 @@ async def _kick(request: Request, connection_ids: set[uuid.UUID]) -> None:
 async def _channels(
     session: AsyncSession, provider: ProviderName, ids: set[str]
 ) -> dict[str, PushChannelRow]:
-    if not ids:
-        return {}
     rows = await session.scalars(
         select(PushChannelRow).where(
             PushChannelRow.provider == provider, PushChannelRow.channel_id.in_(ids)
@@ -93,39 +101,65 @@ async def _channels(
     return {row.channel_id: row for row in rows}
 
 
+async def _stamp(session: AsyncSession, row_ids: set[uuid.UUID], **values: datetime) -> None:
+    if row_ids:
+        await session.execute(
+            update(PushChannelRow).where(PushChannelRow.id.in_(row_ids)).values(**values)
+        )
+
+
+async def _google_first_time(
+    session: AsyncSession, row: PushChannelRow, note: GoogleNotification, now: datetime
+) -> bool:
+    """Record a notification that checked out; False when it repeats one already seen: a
+    message number not above the channel's last one, or a second unnumbered notification of
+    the channel within ``UNNUMBERED_WINDOW``."""
+    query = update(PushChannelRow).where(PushChannelRow.id == row.id)
+    if note.message_number is None:
+        query = query.where(
+            or_(
+                PushChannelRow.last_unnumbered_at.is_(None),
+                PushChannelRow.last_unnumbered_at <= now - UNNUMBERED_WINDOW,
+            )
+        ).values(last_unnumbered_at=now, last_valid_at=now)
+    else:
+        query = query.where(PushChannelRow.last_message_number < note.message_number).values(
+            last_message_number=note.message_number, last_valid_at=now
+        )
+    result = await session.execute(query)
+    return bool(getattr(result, "rowcount", 0))
+
+
 @router.post("/google")
 async def google(request: Request) -> Response:
-    headers = request.headers
-    channel_id = headers.get("X-Goog-Channel-ID", "")
-    state = headers.get("X-Goog-Resource-State", "")
     try:
-        number = int(headers.get("X-Goog-Message-Number", ""))
-    except ValueError:
-        number = None
+        await read_bounded(request, MAX_BODY_BYTES)  # Google sends none; refuse a big one
+    except BodyTooLarge:
+        _count(request, "google", "too_large")
+        return Response(status_code=413)
+    note = parse_google(request.headers)
+    if note is None:
+        _count(request, "google", "malformed")
+        return Response(status_code=400)
+    now = utcnow()
     async with request.app.state.sessionmaker() as session, session.begin():
-        row = (await _channels(session, ProviderName.GOOGLE, {channel_id})).get(channel_id)
-        resource = headers.get("X-Goog-Resource-ID")
+        rows = await _channels(session, ProviderName.GOOGLE, {note.channel_id})
+        row = rows.get(note.channel_id)
+        resource = note.resource_id
         if row is None or row.stopped_at is not None or (row.resource_id or resource) != resource:
             _count(request, "google", "unknown" if row is None else "stopped")
             return Response(status_code=200)
-        if not secret_matches(
-            _keys(request), headers.get("X-Goog-Channel-Token"), row.secret_digest
-        ):
+        if not secret_matches(_keys(request), note.token, row.secret_digest):
+            await _stamp(session, {row.id}, last_refused_at=now)
             _count(request, "google", "forged")
             return Response(status_code=401)
-        if number is not None:
-            advanced = await session.execute(
-                update(PushChannelRow)
-                .where(PushChannelRow.id == row.id, PushChannelRow.last_message_number < number)
-                .values(last_message_number=number)
-            )
-            if not getattr(advanced, "rowcount", 0):  # repeated, or older than one seen
-                _count(request, "google", "duplicate")
-                return Response(status_code=200)
-        if state == "sync":  # the handshake message right after the watch: no change
+        if not await _google_first_time(session, row, note, now):
+            _count(request, "google", "duplicate")
+            return Response(status_code=200)
+        if note.resource_state == "sync":  # the handshake right after the watch: no change
             _count(request, "google", "sync")
             return Response(status_code=200)
-        await triggers.mark_dirty(session, row.connection_id, utcnow())
+        await triggers.mark_dirty(session, row.connection_id, now)
         connection_id = row.connection_id
     _count(request, "google", "accepted")
     await _kick(request, {connection_id})
@@ -135,52 +169,57 @@ async def google(request: Request) -> Response:
 async def _graph(request: Request, background: BackgroundTasks) -> Response:
     token = request.query_params.get("validationToken")
     if token is not None:
+        if len(token) > MAX_VALIDATION_TOKEN:
+            return Response(status_code=400)
         return PlainTextResponse(token)
     try:
-        body = await request.json()
-    except ValueError:
+        body = await read_bounded(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        _count(request, "microsoft", "too_large")
+        return Response(status_code=413)
+    batch = parse_graph(body)
+    if batch is None:
+        _count(request, "microsoft", "malformed")
         return Response(status_code=400)
-    items = (
-        [i for i in body.get("value", []) if isinstance(i, dict)] if isinstance(body, dict) else []
-    )
-    async with request.app.state.sessionmaker() as session:
-        rows = await _channels(
-            session, ProviderName.MICROSOFT, {str(i.get("subscriptionId", "")) for i in items}
-        )
-    forged, dirty = False, set[uuid.UUID]()
-    seen = _seen(request)
-    for item in items:
-        row = rows.get(str(item.get("subscriptionId", "")))
-        if row is None or row.stopped_at is not None:
-            _count(request, "microsoft", "unknown" if row is None else "stopped")
-            continue
-        if not secret_matches(_keys(request), item.get("clientState"), row.secret_digest):
-            _count(request, "microsoft", "forged")
-            forged = True
-            continue
-        event = item.get("lifecycleEvent")
-        if event in LIFECYCLE:
-            _count(request, "microsoft", str(event))
-            background.add_task(_lifecycle, request, row.id, row.connection_id, str(event))
-            continue
-        if not seen.first_time(_graph_key(item)):
-            _count(request, "microsoft", "duplicate")
-            continue
-        _count(request, "microsoft", "accepted")
-        dirty.add(row.connection_id)
-    await _dirty(request, dirty)
-    return Response(status_code=403 if forged else 202)
+    now, seen, keys = utcnow(), _seen(request), _keys(request)
+    valid, refused, dirty = set[uuid.UUID](), set[uuid.UUID](), set[uuid.UUID]()
+    async with request.app.state.sessionmaker() as session, session.begin():
+        ids = {item.subscription_id for item in batch.value}
+        rows = await _channels(session, ProviderName.MICROSOFT, ids)
+        for item in batch.value:
+            row = rows.get(item.subscription_id)
+            if row is None or row.stopped_at is not None:
+                _count(request, "microsoft", "unknown" if row is None else "stopped")
+                continue
+            if not secret_matches(keys, item.client_state, row.secret_digest):
+                _count(request, "microsoft", "forged")
+                refused.add(row.id)
+                continue
+            event = item.lifecycle_event
+            if event in LIFECYCLE:
+                _count(request, "microsoft", str(event))
+                valid.add(row.id)
+                background.add_task(_lifecycle, request, row.id, row.connection_id, str(event))
+                continue
+            if not seen.first_time(item.key()):
+                _count(request, "microsoft", "duplicate")
+                continue
+            _count(request, "microsoft", "accepted")
+            valid.add(row.id)
+            dirty.add(row.connection_id)
+        await _stamp(session, valid, last_valid_at=now)
+        await _stamp(session, refused - valid, last_refused_at=now)
+        for connection_id in dirty:
+            await triggers.mark_dirty(session, connection_id, now)
+    await _kick(request, dirty)
+    return Response(status_code=403 if refused else 202)
 
 
-def _graph_key(item: dict[str, Any]) -> tuple[str, ...]:
-    data = item.get("resourceData") if isinstance(item.get("resourceData"), dict) else {}
-    assert isinstance(data, dict)
-    return (
-        str(item.get("subscriptionId", "")),
-        str(data.get("id", item.get("resource", ""))),
-        str(item.get("changeType", "")),
-        str(data.get("@odata.etag", "")),
-    )
+async def _dirty(request: Request, connection_ids: set[uuid.UUID]) -> None:
+    async with request.app.state.sessionmaker() as session, session.begin():
+        for connection_id in connection_ids:
+            await triggers.mark_dirty(session, connection_id, utcnow())
+    await _kick(request, connection_ids)
 
 
 async def _lifecycle(
