@@ -16,6 +16,7 @@ from casecal.auth.states import browser_binding
 from casecal.errors import DomainError
 from casecal.providers.errors import ProviderError
 from casecal.services import connect as svc
+from casecal.services.approval_requests import request_approval
 from casecal.services.connections import get_connection
 from casecal.services.consents import start_admin_consent
 from casecal.store.tables import Backfill, ProviderName
@@ -189,3 +190,15 @@ async def grant_consent(
     except DomainError as exc:
         return await refused(request, session, signed, exc)
     return RedirectResponse(url, status_code=303)
+
+
+@router.post(f"{PAGE}/connections/{{connection_id}}/request-approval")
+async def ask_for_approval(
+    request: Request, session: SessionDep, signed: CsrfChecked, connection_id: uuid.UUID
+) -> Response:
+    """The "Approval required" page's own Request approval: the firm admins get the link."""
+    return await run_form(
+        request, session, signed,
+        lambda: request_approval(session, settings_of(request), signed.actor, connection_id),
+        "approval-requested",
+    )  # fmt: skip

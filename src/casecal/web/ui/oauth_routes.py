@@ -4,61 +4,60 @@ not), and Microsoft's admin-consent callback. Success redirects to ``/calendar-s
 
 from __future__ import annotations
 
-import hashlib
+import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.responses import RedirectResponse, Response
 
 from casecal.auth.states import OAuthRefused, browser_binding
-from casecal.config import Settings
 from casecal.services.access import Actor
 from casecal.services.connect import complete_connect
 from casecal.services.consents import complete_admin_consent
-from casecal.store.tables import ProviderName, User, WebSession, utcnow
+from casecal.store.tables import ProviderName
 from casecal.sync.connector import ConnectionProviders
+from casecal.web.ui.session import SignedIn, load_signed_in
+from casecal.web.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
 TITLES = {
     "awaiting_consent": "Approval required",
+    "consent_recorded": "Consent recorded",
     "identity_mismatch": "That was not your account",
     "scope_missing": "Calendar access was not granted",
     "refused": "Sign-in refused",
 }
+AWAITING_CONSENT = (
+    "Your organisation lets only an administrator approve CaseCal's access to calendars, so "
+    "nothing is connected yet. Nothing is wrong with your account: an administrator approves "
+    "CaseCal once for everyone in your organisation."
+)
+"""The page's own words: the service's message points at Microsoft's page, which is gone."""
 
 
 @dataclass(frozen=True)
 class Browser:
     """The signed-in browser: its user and its binding for OAuth state."""
 
-    actor: Actor
-    binding: str
+    signed: SignedIn
+
+    @property
+    def actor(self) -> Actor:
+        return self.signed.actor
+
+    @property
+    def binding(self) -> str:
+        return browser_binding(self.signed.session_id)
 
 
 async def signed_in_browser(request: Request) -> Browser | None:
-    """The browser's CaseCal session from the session cookie (SHA-256 of the cookie is the
-    ``WebSession`` id), or None. The one place to swap for the UI's ``current_web_session``."""
-    settings: Settings = request.app.state.settings
-    cookie = request.cookies.get(settings.session_cookie_name, "")
-    if not cookie:
-        return None
+    """The browser's CaseCal session from the session cookie, or None."""
     async with request.app.state.sessionmaker() as session:
-        web = await session.get(WebSession, hashlib.sha256(cookie.encode()).hexdigest())
-        if web is None or web.expires_at <= utcnow():
-            return None
-        user = await session.get(User, web.user_id)
-        if user is None or not user.is_active:
-            return None
-        return Browser(Actor.of(user), browser_binding(web.id))
+        signed = await load_signed_in(request, session)
+    return Browser(signed) if signed is not None else None
 
 
 def shared_http(request: Request) -> httpx.AsyncClient:
@@ -76,18 +75,34 @@ BrowserDep = Annotated[Browser | None, Depends(signed_in_browser)]
 HttpDep = Annotated[httpx.AsyncClient, Depends(shared_http)]
 
 
-def explain(kind: str, message: str, consent_url: str | None = None, status: int = 400) -> Response:
-    html = _templates.get_template("oauth/explain.html").render(
-        title=TITLES.get(kind, "Sign-in refused"),
-        kind=kind,
-        message=message,
-        consent_url=consent_url,
-    )
-    return HTMLResponse(html, status_code=status)
+def explain(
+    request: Request,
+    browser: Browser | None,
+    kind: str,
+    message: str,
+    *,
+    consent_url: str | None = None,
+    connection_id: uuid.UUID | None = None,
+    retry_provider: ProviderName | None = None,
+    status: int = 400,
+) -> Response:
+    """The app's page saying what happened and offering, on the page itself, what to do next."""
+    context = {
+        "title": TITLES.get(kind, "Sign-in refused"),
+        "kind": kind,
+        "message": message,
+        "consent_url": consent_url,
+        "connection_id": connection_id,
+        "retry_provider": retry_provider.value if retry_provider else "",
+    }
+    signed = browser.signed if browser is not None else None
+    return render(request, "oauth/explain.html", context, signed=signed, status_code=status)
 
 
-def _not_signed_in() -> Response:
+def _not_signed_in(request: Request) -> Response:
     return explain(
+        request,
+        None,
         "refused",
         "You are not signed in to CaseCal in this browser, so this answer cannot be accepted. "
         "Sign in and start again from Calendar Sync.",
@@ -101,12 +116,14 @@ async def admin_consent_callback(request: Request, browser: BrowserDep) -> Respo
     if browser is None:
         if params.get("admin_consent", "").lower() == "true":
             return explain(
-                "awaiting_consent",
+                request,
+                None,
+                "consent_recorded",
                 "Thank you: Microsoft recorded your consent for CaseCal. The case managers "
                 "waiting on it can now finish connecting with Modify.",
                 status=200,
             )
-        return _not_signed_in()
+        return _not_signed_in(request)
     async with request.app.state.sessionmaker() as session:
         try:
             message = await complete_admin_consent(
@@ -117,7 +134,7 @@ async def admin_consent_callback(request: Request, browser: BrowserDep) -> Respo
                 browser_binding=browser.binding,
             )
         except OAuthRefused as exc:
-            return explain("refused", exc.detail)
+            return explain(request, browser, "refused", exc.detail)
     return RedirectResponse(f"/calendar-sync?flash=consent_recorded&message={quote(message)}", 303)
 
 
@@ -128,9 +145,9 @@ async def provider_callback(
     try:
         name = ProviderName(provider)
     except ValueError:
-        return explain("refused", "Unknown calendar provider.", status=404)
+        return explain(request, browser, "refused", "Unknown calendar provider.", status=404)
     if browser is None:
-        return _not_signed_in()
+        return _not_signed_in(request)
     async with request.app.state.sessionmaker() as session:
         outcome = await complete_connect(
             session,
@@ -145,8 +162,13 @@ async def provider_callback(
         return RedirectResponse(
             f"/calendar-sync?flash=connected&connection={outcome.connection_id}", 303
         )
-    status = 200 if outcome.kind == "awaiting_consent" else 400
-    return explain(outcome.kind, outcome.message, outcome.consent_url, status)
+    if outcome.kind == "awaiting_consent":
+        return explain(
+            request, browser, outcome.kind, AWAITING_CONSENT, consent_url=outcome.consent_url,
+            connection_id=outcome.connection_id, status=200,
+        )  # fmt: skip
+    return explain(request, browser, outcome.kind, outcome.message,
+                   connection_id=outcome.connection_id, retry_provider=name)  # fmt: skip
 
 
 __all__ = ["Browser", "router", "signed_in_browser"]

@@ -36,6 +36,8 @@ NOTICES = {
     "consent_recorded": "Admin consent recorded. The waiting case managers were told to finish "
     "with Modify.",
     "connected-again": "Your account is authorised again.",
+    "approval-requested": "Your firm admins were asked for approval, with the consent link. "
+    "You will be told here and by email once it is granted.",
 }
 """One-shot notices a redirect asks for with ``?done=<key>`` (never free text from a URL)."""
 

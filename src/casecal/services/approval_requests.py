@@ -1,0 +1,54 @@
+"""A case manager waiting on Microsoft admin consent asks their firm admins for it from CaseCal
+(Microsoft's own "Request approval" button lives on a page they have already left): each active
+firm admin gets the tenant-wide consent link by email, and the request is audit-logged."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casecal.config import Settings
+from casecal.errors import Conflict, NotFound
+from casecal.services import audit
+from casecal.services.access import Actor
+from casecal.services.consents import admin_consent_url
+from casecal.services.mail import send_mail
+from casecal.store.tables import Connection, ConnectionStatus, Role, User
+
+
+async def request_approval(
+    session: AsyncSession, settings: Settings, actor: Actor, connection_id: uuid.UUID
+) -> int:
+    """Mail the consent link to the firm's admins; the number of admins asked."""
+    conn = await session.get(Connection, connection_id)
+    if conn is None or conn.firm_id != actor.firm_id or conn.user_id != actor.user_id:
+        raise NotFound("no such connection")
+    if conn.status is not ConnectionStatus.AWAITING_CONSENT or not conn.tenant_id:
+        raise Conflict("this connection is not waiting for admin consent")
+    me = await session.get(User, actor.user_id)
+    admins = (
+        await session.scalars(
+            select(User).where(
+                User.firm_id == actor.firm_id, User.role == Role.FIRM_ADMIN, User.is_active
+            )
+        )
+    ).all()
+    audit.record(session, actor.firm_id, actor.user_id, "consent.approval_requested",
+                 f"tenant:{conn.tenant_id}", {"connection_id": str(conn.id)})  # fmt: skip
+    await session.commit()
+    who = f"{me.name} ({me.email})" if me is not None else "A case manager"
+    page = f"{settings.base_url.rstrip('/')}/calendar-sync"
+    body = (
+        f"{who} asks you to approve CaseCal for their Microsoft 365 organisation, which lets "
+        "only an administrator approve apps.\n\nA Global Administrator of that organisation "
+        f"opens this tenant-wide consent link:\n\n{admin_consent_url(settings, conn.tenant_id)}"
+        f"\n\nor grants consent from Calendar Sync in CaseCal ({page}), under Microsoft admin "
+        "consent.\n"
+    )
+    for admin in admins:
+        await send_mail(
+            settings, admin.email, "CaseCal: approval requested for Calendar Sync", body
+        )
+    return len(admins)
