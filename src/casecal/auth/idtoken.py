@@ -90,30 +90,51 @@ async def validate_id_token(
     return claims
 
 
+_TRUE = (True, "true", "True", 1, "1")
+
+
 @dataclass(frozen=True)
 class AccountClaims:
     """Who authorised, from verified id_token claims. ``subject`` is Google ``sub`` or
-    Microsoft ``oid``; ``email`` is ``email`` (Google) or ``preferred_username`` (Microsoft)."""
+    Microsoft ``oid`` (with ``tenant_id``, the ``tid``): the identity once a connection is
+    bound. ``email`` counts only when ``email_verified``: Google's ``email`` with
+    ``email_verified`` present and true; Microsoft's ``preferred_username``, or its ``email``
+    when the ``xms_edov`` optional claim is true. A Microsoft ``email`` without ``xms_edov``
+    comes with ``domain_to_check``: it counts only if the token's tenant has verified that
+    domain (the caller looks it up)."""
 
     email: str
     subject: str
     tenant_id: str | None = None
     name: str = ""
-    email_verified: bool = True
+    email_verified: bool = False
+    domain_to_check: str = ""
+
+
+def _address(value: Any) -> str:
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    local, at, domain = text.partition("@")
+    return text if at and local and domain else ""
 
 
 def account_claims(provider: ProviderName, claims: dict[str, Any]) -> AccountClaims:
+    """The account behind verified ``claims``; a bare ``email`` claim is never taken as
+    verified (Entra ID lets a tenant's admin set any address: the "nOAuth" takeover)."""
+    name = str(claims.get("name", ""))
     if provider is ProviderName.GOOGLE:
         return AccountClaims(
-            email=str(claims.get("email", "")).strip().lower(),
+            email=_address(claims.get("email")),
             subject=str(claims.get("sub", "")),
-            name=str(claims.get("name", "")),
-            email_verified=claims.get("email_verified", True) not in (False, "false"),
+            name=name,
+            email_verified=claims.get("email_verified") in (True, "true"),
         )
-    email = claims.get("preferred_username") or claims.get("email") or ""
-    return AccountClaims(
-        email=str(email).strip().lower(),
-        subject=str(claims.get("oid", "")),
-        tenant_id=str(claims["tid"]).lower() if claims.get("tid") else None,
-        name=str(claims.get("name", "")),
-    )
+    tenant = str(claims["tid"]).lower() if claims.get("tid") else None
+    subject = str(claims.get("oid", ""))
+    username = _address(claims.get("preferred_username"))
+    if username:
+        return AccountClaims(username, subject, tenant, name, email_verified=True)
+    email = _address(claims.get("email"))
+    if email and claims.get("xms_edov") in _TRUE:
+        return AccountClaims(email, subject, tenant, name, email_verified=True)
+    domain = email.rpartition("@")[2]
+    return AccountClaims(email, subject, tenant, name, domain_to_check=domain)

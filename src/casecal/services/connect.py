@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -244,7 +244,7 @@ async def complete_connect(
             "The sign-in answer failed "
             f"CaseCal's security check ({exc.reason}). Nothing was connected.",
         )
-    identity = account_claims(provider, claims)
+    identity = await _with_verified_domain(http, settings, account_claims(provider, claims))
     if provider is ProviderName.GOOGLE:
         missing = oauth.missing_google_scopes(settings, str(token.get("scope", "")))
         if missing:
@@ -518,36 +518,70 @@ async def disconnect(
     await session.commit()
 
 
+async def _with_verified_domain(
+    http: httpx.AsyncClient, settings: Settings, who: AccountClaims
+) -> AccountClaims:
+    """A Microsoft ``email`` claim without ``xms_edov`` counts when the token's own tenant has
+    verified its domain: the domain's discovery document names that tenant (Microsoft's
+    record of who owns the domain, which another tenant cannot claim)."""
+    if not who.domain_to_check or not who.tenant_id:
+        return who
+    if await resolve_tenant(http, settings, who.domain_to_check) != who.tenant_id:
+        return who
+    return replace(who, email_verified=True, domain_to_check="")
+
+
+async def _email_allowed(
+    session: AsyncSession, actor: Actor, user: User, conn: Connection, who: AccountClaims
+) -> bool:
+    """The verified email is the case manager's own, or an alias a firm admin allowed."""
+    if not who.email_verified or not who.email:
+        return False
+    if who.email == user.email.lower():
+        return True
+    alias = await session.scalar(
+        select(IdentityAlias.id).where(
+            IdentityAlias.firm_id == actor.firm_id,
+            IdentityAlias.user_id == user.id,
+            IdentityAlias.provider == conn.provider,
+            func.lower(IdentityAlias.account_email) == who.email,
+        )
+    )
+    return alias is not None
+
+
 async def check_identity(
     session: AsyncSession, actor: Actor, user: User, conn: Connection, who: AccountClaims
 ) -> str:
-    """Empty when the authorised account is the case manager's own, else the explanation. The
-    email must be theirs (or an alias a firm admin allowed); once a connection is bound, the
-    Google ``sub`` / Microsoft ``oid`` + ``tid`` must stay the same."""
+    """Empty when the authorised account is the case manager's own, else the explanation.
+    Once a connection is bound, the account is its Google ``sub`` / Microsoft ``oid`` + ``tid``
+    (whatever its address is now); before, a verified email must be theirs (or an alias a firm
+    admin allowed)."""
     label = LABELS[conn.provider]
-    allowed = who.email_verified and (
-        who.email == user.email.lower()
-        or bool(
-            await session.scalar(
-                select(IdentityAlias.id).where(
-                    IdentityAlias.firm_id == actor.firm_id,
-                    IdentityAlias.user_id == user.id,
-                    IdentityAlias.provider == conn.provider,
-                    func.lower(IdentityAlias.account_email) == who.email,
-                )
-            )
+    microsoft = conn.provider is ProviderName.MICROSOFT
+    if not who.subject or (microsoft and not who.tenant_id):
+        return (
+            f"{label}'s answer did not name the account that signed in, so nothing was "
+            "connected. Connect again."
         )
-    )
-    if allowed and conn.account_subject:
-        same_tenant = conn.provider is ProviderName.GOOGLE or conn.tenant_id == who.tenant_id
-        if conn.account_subject != who.subject or not same_tenant:
-            return (
-                f"This connection belongs to the {label} account {conn.account_email}, but you "
-                f"signed in as a different account ({who.email}). Nothing was changed. Sign in "
-                f"as {conn.account_email}, or Disconnect and connect the other account."
-            )
-    if allowed:
+    if conn.account_subject:
+        same_tenant = not microsoft or conn.tenant_id == who.tenant_id
+        if conn.account_subject == who.subject and same_tenant:
+            return ""
+        return (
+            f"This connection belongs to the {label} account {conn.account_email}, but you "
+            f"signed in as a different account ({who.email or 'with no address'}). Nothing was "
+            f"changed. Sign in as {conn.account_email}, or Disconnect and connect the other "
+            "account."
+        )
+    if await _email_allowed(session, actor, user, conn, who):
         return ""
+    if who.email and not who.email_verified:
+        return (
+            f"{label} did not confirm that {who.email} belongs to the account that signed in "
+            "(the address is not verified), so nothing was connected and CaseCal kept no "
+            f"access. Sign in with your {label} account {user.email}."
+        )
     other = await session.scalar(
         select(User).where(User.firm_id == actor.firm_id, func.lower(User.email) == who.email)
     )
