@@ -11,7 +11,7 @@ from tests.integration.ui.conftest import UiFirm, signed_in_page
 
 from casecal.services.appointments import create_appointment
 from casecal.services.case_entries import create_case_entry
-from casecal.store.tables import Appointment, CourtDate, Interview, Role, StepReminder
+from casecal.store.tables import Appointment, CourtDate, Interview, Role, StepReminder, User
 
 
 async def _seed(sessionmaker: async_sessionmaker[AsyncSession], firm: UiFirm) -> None:
@@ -165,3 +165,79 @@ async def test_a_series_shows_every_occurrence_as_it_is_now(
     assert "Stand-up (moved)" in tuesday
     assert "11:00-11:30" in tuesday
     assert "stand-up" not in weeks["2026-03-30"].lower()  # COUNT=4: no fifth
+
+
+async def test_weeks_out_of_range_or_malformed_are_a_readable_400(
+    client: httpx.AsyncClient, ui_firm: UiFirm
+) -> None:
+    """Before: 0001-01-01 and 9999-12-31 overflowed the previous / next week's date (500)."""
+    await signed_in_page(client, ui_firm.cm1.email, "/calendar?week=2200-12-30")
+    for week in ("0001-01-01", "9999-12-31", "1899-12-31", "2201-01-01", "2026-02-30",
+                 "next", "2026-03-09%00"):  # fmt: skip
+        page = await client.get(f"/calendar?week={week}")
+        assert page.status_code == 400, week
+        assert page.headers["content-type"].startswith("text/html")
+        assert "No such week" in page.text
+        assert 'href="/calendar"' in page.text
+
+
+async def test_times_show_in_the_viewers_own_zone(
+    client: httpx.AsyncClient, ui_firm: UiFirm, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _seed(sessionmaker, ui_firm)
+    async with sessionmaker() as session:
+        user = await session.get(User, ui_firm.cm1.id)
+        assert user is not None
+        user.time_zone = "Europe/Berlin"
+        await session.commit()
+    page = await signed_in_page(client, ui_firm.cm1.email, "/calendar?week=2026-03-09")
+    assert "15:00-16:00" in page.text  # 14:00 UTC in Berlin, not New York's 10:00
+    assert "10:00-11:00" not in page.text
+    assert "Europe/Berlin" in page.text
+    assert "due Sat 14 Mar 2026" in page.text  # a readable date, not 2026-03-14
+
+
+async def test_a_multi_day_all_day_entry_shows_on_every_day_it_covers(
+    client: httpx.AsyncClient, ui_firm: UiFirm, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    cm1 = ui_firm.actor(ui_firm.cm1, Role.CASE_MANAGER)
+    async with sessionmaker() as session:
+        await create_appointment(session, cm1, {
+            "title": "Bar conference", "all_day": True,
+            "start_date": date(2026, 3, 11), "end_date": date(2026, 3, 17),
+        })  # fmt: skip
+    week = await signed_in_page(client, ui_firm.cm1.email, "/calendar?week=2026-03-09")
+    grid = week.text.split('id="agenda-title"')[0]
+    for day in ("Mon 9 Mar", "Tue 10 Mar"):
+        assert "Bar conference" not in grid.split(day)[1].split("</li>\n    \n    <li", 1)[0]
+    for day in ("Wed 11 Mar", "Thu 12 Mar", "Fri 13 Mar", "Sat 14 Mar", "Sun 15 Mar"):
+        assert "Bar conference" in grid.split(day)[1].split("</li>\n    \n    <li", 1)[0], day
+    assert grid.count("Bar conference") == 5
+    assert "All day, 11 Mar to 16 Mar" in grid
+    following = await client.get("/calendar?week=2026-03-16")
+    grid = following.text.split('id="agenda-title"')[0]
+    assert grid.count("Bar conference") == 1  # Monday the 16th, its last day
+
+
+async def test_series_without_end_or_huge_counts_render_only_the_week_shown(
+    client: httpx.AsyncClient, ui_firm: UiFirm, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Rows as an old version or an import may have stored them (creating them now is capped):
+    the page expands each only inside the week shown and the 30 days of the agenda."""
+    cm1 = ui_firm.actor(ui_firm.cm1, Role.CASE_MANAGER)
+    today = datetime.now(UTC).date()
+    async with sessionmaker() as session:
+        for title, rule in (("Daily forever", "FREQ=DAILY"),
+                            ("Daily million", "FREQ=DAILY;COUNT=1000000")):  # fmt: skip
+            row = await create_appointment(session, cm1, {
+                "title": title, "start_at": datetime(2026, 1, 5, 15, tzinfo=UTC),
+                "end_at": datetime(2026, 1, 5, 16, tzinfo=UTC), "rrule": "FREQ=DAILY;COUNT=2",
+            })  # fmt: skip
+            row.rrule, row.ends_at = rule, None
+        await session.commit()
+    page = await signed_in_page(client, ui_firm.cm1.email, "/calendar?week=2026-06-01")
+    grid, agenda = page.text.split('id="agenda-title"')
+    assert grid.count("Daily forever") == 7
+    assert grid.count("Daily million") == 7
+    if today >= date(2026, 1, 5):  # the agenda starts today: 30 days of each
+        assert agenda.count("Daily forever") == 30
