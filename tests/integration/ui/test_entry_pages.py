@@ -212,6 +212,9 @@ async def test_validation_errors_show_by_their_field_and_keep_the_values(
         assert len(re.findall(r'class="field-error"', response.text)) == 1, field
         if values["title"]:
             assert f'value="{values["title"]}"' in response.text  # what was typed stays
+    backwards = await _new(client, "appointment", **cases["end_at"])
+    assert "Ends (Tue 10 Mar 2026, 09:00 EDT) is before Starts" in backwards.text
+    assert "end_at" not in backwards.text.split('id="err-end_at"')[1].split("</p>")[0]
     missing_case = await _new(client, "court_date", hearing_type="Hearing",
                               start_at="2026-03-12T13:00", duration_minutes="60",
                               time_zone="America/New_York")  # fmt: skip

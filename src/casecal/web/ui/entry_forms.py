@@ -157,6 +157,22 @@ def field_of(kind: EntryKind, name: str | None) -> str:
     return target if any(f.name == target for f in FORMS[kind]) else ""
 
 
+_ISO_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)"
+)
+
+
+def readable(kind: EntryKind, detail: str, zone: str) -> str:
+    """A service's message in the form's words: field names as their labels, instants as
+    local time in ``zone`` (the service speaks the API's language: ``end_at``, UTC ISO)."""
+    labels = {f.name: f.label for f in FORMS[kind]}
+    text = _ISO_INSTANT.sub(
+        lambda m: local_time(datetime.fromisoformat(m.group(0)), zone, "%a %-d %b %Y, %H:%M %Z"),
+        detail,
+    )
+    return re.sub(r"\b[a-z]+_[a-z_]+\b", lambda m: labels.get(m.group(0), m.group(0)), text)
+
+
 def _message(error: Mapping[str, Any]) -> str:
     if error.get("type") in ("missing", "string_too_short") and error.get("ctx", {}).get(
         "min_length", 1

@@ -26,6 +26,7 @@ from casecal.web.ui.entry_forms import (
     field_of,
     form_values,
     parse_form,
+    readable,
 )
 from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn
 from casecal.web.ui.templating import render
@@ -130,7 +131,8 @@ async def _save(
         errors = exc.errors
     except DomainError as exc:
         await session.rollback()
-        errors = {field_of(kind, exc.field): exc.detail}
+        zone = values.get("time_zone") or signed.user.time_zone
+        errors = {field_of(kind, exc.field): readable(kind, exc.detail, zone)}
     else:
         if entry is None:
             week = day_of(saved, signed.user.time_zone).isoformat()
