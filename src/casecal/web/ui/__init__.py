@@ -12,6 +12,7 @@ from casecal.web.ui import (
     entry_routes,
     static_routes,
     sync_routes,
+    users_routes,
 )
 
 ui_router = APIRouter(include_in_schema=False)
@@ -20,6 +21,7 @@ ui_router.include_router(sync_routes.router)
 ui_router.include_router(calendar_routes.router)
 ui_router.include_router(entry_routes.router)
 ui_router.include_router(static_routes.router)
+ui_router.include_router(users_routes.router)
 
 for _optional in ("casecal.web.ui.connect_routes", "casecal.web.ui.oauth_routes"):
     if find_spec(_optional) is not None:  # the OAuth parts arrive in their own modules

@@ -36,6 +36,7 @@ NOTICES = {
     "consent_recorded": "Admin consent recorded. The waiting case managers were told to finish "
     "with Modify.",
     "connected-again": "Your account is authorised again.",
+    "password-set": "Your password is set. Sign in with it.",
     "approval-requested": "Your firm admins were asked for approval, with the consent link. "
     "You will be told here and by email once it is granted.",
 }
