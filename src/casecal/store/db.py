@@ -13,11 +13,15 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from casecal.store.private_files import secure_sqlite
+
 
 def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """Build the engine; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+    """Build the engine; SQLite gets foreign keys, WAL and a busy timeout on every connection,
+    and a private file (0600, in a 0700 directory) before the first."""
     if database_url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+        secure_sqlite(database_url)
     engine = create_async_engine(database_url, **kwargs)
     if engine.dialect.name == "sqlite":
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from casecal.store.private_files import secure_sqlite
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -20,11 +22,9 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database at ``database_url`` to ``revision`` (sync; call from a thread in async
-    code, or use :func:`upgrade_async`)."""
-    if database_url.startswith("sqlite"):
-        path = database_url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    code, or use :func:`upgrade_async`). A SQLite file and its directory are made private
+    (0600 / 0700) first."""
+    secure_sqlite(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

@@ -16,6 +16,7 @@ from casecal.auth.encryption import secret_material
 from casecal.config import Settings
 from casecal.services.notify import connection_status_changed
 from casecal.store.db import make_engine, make_sessionmaker
+from casecal.store.private_files import secure_data_dir
 from casecal.store.tables import ConnectionStatus
 from casecal.sync.channels import ChannelManager
 from casecal.sync.connector import ConnectionProviders
@@ -35,6 +36,7 @@ from casecal.web.routes import webhooks
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        secure_data_dir(settings)
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker = make_sessionmaker(
