@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from casecal.domain.attendee_line import split_attendee_line, with_attendee_line
 from casecal.domain.event import Attendee, CanonicalEvent, Override, Unrepresentable
 from casecal.domain.recurrence import (
     EventTime,
@@ -48,16 +49,23 @@ def tag_filter(tag: Tag) -> str:
     )
 
 
-def to_graph(event: CanonicalEvent, tag: Tag | None = None) -> dict[str, Any]:
+def to_graph(
+    event: CanonicalEvent, tag: Tag | None = None, *, invite: bool = False
+) -> dict[str, Any]:
     """The Graph event body of ``event`` (the series master for a recurring event).
 
     Graph holds one reminder: the earliest (largest minutes) is kept. Cancelled occurrences
-    are not in the body; delete those occurrences after creating the series.
+    are not in the body; delete those occurrences after creating the series. Graph mails
+    every attendee it is given, so unless ``invite`` the attendees are not written as such
+    (existing ones are left alone) but as a last line of the body (``attendee_line``).
     """
     win = windows_name(event.tz)
+    content = (
+        event.description if invite else with_attendee_line(event.description, event.attendees)
+    )
     body: dict[str, Any] = {
         "subject": event.title,
-        "body": {"contentType": "text", "content": event.description},
+        "body": {"contentType": "text", "content": content},
         "location": {"displayName": event.location},
         "start": graph_time(event.start, event.tz),
         "end": graph_time(event.end, event.tz),
@@ -66,9 +74,10 @@ def to_graph(event: CanonicalEvent, tag: Tag | None = None) -> dict[str, Any]:
         "sensitivity": "private" if event.private else "normal",
         "showAs": "busy" if event.busy else "free",
         "categories": list(event.categories),
-        "attendees": [_attendee_json(a) for a in event.attendees],
         "recurrence": None,
     }
+    if invite:
+        body["attendees"] = [_attendee_json(a) for a in event.attendees]
     if event.reminders:
         body["reminderMinutesBeforeStart"] = event.reminders[0]
     if event.recurrence is not None:
@@ -87,9 +96,9 @@ def to_graph(event: CanonicalEvent, tag: Tag | None = None) -> dict[str, Any]:
     return body
 
 
-def to_graph_override(override: Override) -> dict[str, Any]:
+def to_graph_override(override: Override, *, invite: bool = False) -> dict[str, Any]:
     """The PATCH body for one changed occurrence of a series (no recurrence, no tag)."""
-    body = to_graph(override.event)
+    body = to_graph(override.event, invite=invite)
     del body["recurrence"]
     return body
 
@@ -165,9 +174,12 @@ def from_graph(
         recurrence = Recurrence(rrules=(rule,), exdates=tuple(exdates))
     reminders = (int(data.get("reminderMinutesBeforeStart") or 0),)
     body = data.get("body") or {}
+    text = body_text(str(body.get("content") or ""), str(body.get("contentType") or ""))
+    description, listed = split_attendee_line(text)
+    invited = tuple(_attendee(a) for a in data.get("attendees") or [] if _email(a))
     return CanonicalEvent(
         title=str(data.get("subject") or ""),
-        description=body_text(str(body.get("content") or ""), str(body.get("contentType") or "")),
+        description=description,
         location=str((data.get("location") or {}).get("displayName") or ""),
         start=start,
         end=end,
@@ -175,7 +187,7 @@ def from_graph(
         recurrence=recurrence,
         overrides=tuple(overrides),
         reminders=reminders if data.get("isReminderOn") else (),
-        attendees=tuple(_attendee(a) for a in data.get("attendees") or [] if _email(a)),
+        attendees=invited + listed,
         private=data.get("sensitivity") in ("private", "confidential"),
         busy=data.get("showAs") != "free",
         categories=tuple(str(c) for c in data.get("categories") or []),

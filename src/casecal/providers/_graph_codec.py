@@ -26,20 +26,21 @@ EXPAND_TAG = TAG_EXPAND
 filter_tag = tag_filter
 
 
-def encode(event: CanonicalEvent, tag: Tag) -> dict[str, Any]:
-    """The PATCH body of ``event``, carrying ``tag`` as our named extended property."""
-    return to_graph(event, tag)
+def encode(event: CanonicalEvent, tag: Tag, *, invite: bool = False) -> dict[str, Any]:
+    """The PATCH body of ``event``, carrying ``tag`` as our named extended property. Its
+    attendees are invited (Graph mails them) only with ``invite``; else they are a body line."""
+    return to_graph(event, tag, invite=invite)
 
 
-def encode_override(override: Override) -> dict[str, Any]:
+def encode_override(override: Override, *, invite: bool = False) -> dict[str, Any]:
     """The PATCH body of one changed occurrence of a series."""
-    return to_graph_override(override)
+    return to_graph_override(override, invite=invite)
 
 
-def encode_create(event: CanonicalEvent, tag: Tag) -> dict[str, Any]:
+def encode_create(event: CanonicalEvent, tag: Tag, *, invite: bool = False) -> dict[str, Any]:
     """The POST body: as :func:`encode`, plus the ``transactionId`` that de-duplicates
     retried creates of the same host entry on the same connection."""
-    return {**to_graph(event, tag), "transactionId": transaction_id(tag)}
+    return {**to_graph(event, tag, invite=invite), "transactionId": transaction_id(tag)}
 
 
 def tag_of(item: dict[str, Any]) -> Tag | None:
@@ -84,7 +85,9 @@ def result(remote_event: RemoteEvent) -> WriteResult:
     return WriteResult(id=remote_event.id, etag=remote_event.etag, remote=remote_event)
 
 
-def batch_request(calendar_id: str, index: int, op: WriteOp) -> dict[str, Any]:
+def batch_request(
+    calendar_id: str, index: int, op: WriteOp, *, invite: bool = False
+) -> dict[str, Any]:
     """One ``$batch`` request (``id`` = its index), chained to the one before it."""
     headers: dict[str, str] = {"Prefer": PREFER}
     request: dict[str, Any] = {"id": str(index), "headers": headers}
@@ -92,11 +95,12 @@ def batch_request(calendar_id: str, index: int, op: WriteOp) -> dict[str, Any]:
         request["dependsOn"] = [str(index - 1)]
     if isinstance(op, CreateOp):
         url = f"/me/calendars/{quote(calendar_id, safe='')}/events"
-        request |= {"method": "POST", "url": url, "body": encode_create(op.event, op.tag)}
+        body = encode_create(op.event, op.tag, invite=invite)
+        request |= {"method": "POST", "url": url, "body": body}
     elif isinstance(op, UpdateOp):
         headers |= if_match(op.etag)
         url = f"/me/events/{quote(op.event_id, safe='')}"
-        request |= {"method": "PATCH", "url": url, "body": encode(op.event, op.tag)}
+        request |= {"method": "PATCH", "url": url, "body": encode(op.event, op.tag, invite=invite)}
     else:
         headers |= if_match(op.etag)
         request |= {"method": "DELETE", "url": f"/me/events/{quote(op.event_id, safe='')}"}

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 import casecal.providers._graph_codec as codec
+from casecal.domain.entries import EntryKind
 from casecal.domain.event import CanonicalEvent
 from casecal.domain.recurrence import time_key
 from casecal.domain.tags import Tag
@@ -26,6 +27,7 @@ from casecal.providers.base import (
     Capabilities,
     ChangePage,
     CreateOp,
+    DeleteOp,
     Provider,
     PushChannel,
     RemoteEvent,
@@ -69,8 +71,10 @@ class MicrosoftGraphProvider:
         max_concurrency: int = CAPABILITIES.max_concurrency,
         semaphore: asyncio.Semaphore | None = None,
         budgets: Sequence[WindowBudget] = (),
+        invite_kinds: Container[EntryKind] = frozenset(),
     ) -> None:
         base = graph_base_url.rstrip("/")
+        self._invite_kinds = invite_kinds
         self._api = f"{base}/v1.0"
         self._delta_api = f"{base}/{delta_version}"
         self._tenant_id = tenant_id
@@ -277,9 +281,12 @@ class MicrosoftGraphProvider:
         a retried create with the event the first attempt made. (``changed`` needs nothing
         here: ``_exceptions`` finds every occurrence it touches through ``/instances``.)"""
         item = await self.http.json(
-            "POST", self._events(calendar_id), json=codec.encode_create(event, tag), idempotent=True
+            "POST",
+            self._events(calendar_id),
+            json=codec.encode_create(event, tag, invite=self._invites(tag)),
+            idempotent=True,
         )
-        return await self._exceptions(event, codec.result(codec.remote(item, tag)))
+        return await self._exceptions(event, tag, codec.result(codec.remote(item, tag)))
 
     async def update_event(
         self,
@@ -294,12 +301,19 @@ class MicrosoftGraphProvider:
         item = await self.http.json(
             "PATCH",
             self._event(event_id),
-            json=codec.encode(event, tag),
+            json=codec.encode(event, tag, invite=self._invites(tag)),
             headers=codec.if_match(etag),
         )
-        return await self._exceptions(event, codec.result(codec.remote(item, tag)))
+        return await self._exceptions(event, tag, codec.result(codec.remote(item, tag)))
 
-    async def _exceptions(self, event: CanonicalEvent, written: WriteResult) -> WriteResult:
+    def _invites(self, tag: Tag) -> bool:
+        """Whether the firm lets Graph invite the attendees of this kind of entry (by default
+        it does not: they go into the body, and nobody is mailed)."""
+        return tag.kind in self._invite_kinds
+
+    async def _exceptions(
+        self, event: CanonicalEvent, tag: Tag, written: WriteResult
+    ) -> WriteResult:
         """Graph's recurrence has no EXDATE and writing it drops a series' exceptions: after
         every write of a series, its cancelled occurrences (``recurrence.exdates``) are
         deleted and its changed ones (``overrides``) patched, found through ``/instances``
@@ -323,7 +337,7 @@ class MicrosoftGraphProvider:
                     await self.http.request("DELETE", self._event(occurrence_id))
                 touched = True
             elif key in changed:
-                body = codec.encode_override(changed[key])
+                body = codec.encode_override(changed[key], invite=self._invites(tag))
                 await self.http.request("PATCH", self._event(occurrence_id), json=body)
                 touched = True
         if not touched:
@@ -371,7 +385,12 @@ class MicrosoftGraphProvider:
         return await in_chunks(calendar_id, ops, self.capabilities.max_batch_size, self._chunk)
 
     async def _chunk(self, calendar_id: str, ops: Sequence[WriteOp]) -> list[Outcome]:
-        requests = [codec.batch_request(calendar_id, i, op) for i, op in enumerate(ops)]
+        requests = [
+            codec.batch_request(
+                calendar_id, i, op, invite=not isinstance(op, DeleteOp) and self._invites(op.tag)
+            )
+            for i, op in enumerate(ops)
+        ]
         body = await self.http.json(
             "POST",
             f"{self._api}/$batch",
@@ -387,7 +406,7 @@ class MicrosoftGraphProvider:
                 if answer is not None and int(answer.get("status", 0)) < 300:
                     written = codec.batch_result(op, answer.get("body"))
                     if isinstance(op, CreateOp | UpdateOp):
-                        written = await self._exceptions(op.event, written)
+                        written = await self._exceptions(op.event, op.tag, written)
                     out.append(written)
                     continue
                 error = (

@@ -7,18 +7,20 @@ import time
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casecal.auth.encryption import TokenCipher
 from casecal.config import Settings
+from casecal.domain.entries import EntryKind
+from casecal.domain.invitations import graph_invite_kinds
 from casecal.providers.base import Provider
 from casecal.providers.budget import Budgets, WindowBudget
 from casecal.providers.errors import AuthExpired
 from casecal.providers.google import GoogleCalendarProvider
 from casecal.providers.msgraph import MicrosoftGraphProvider
 from casecal.providers.tokens import RefreshingTokenSource, TokenSet
-from casecal.store.tables import Connection, ProviderName, utcnow
+from casecal.store.tables import Connection, Firm, ProviderName, utcnow
 
 
 def microsoft_token_url(settings: Settings, tenant_id: str | None) -> str:
@@ -113,4 +115,13 @@ class ConnectionProviders:
             graph_base_url=self.settings.microsoft_graph_base_url,
             tenant_id=connection.tenant_id,
             budgets=self.budgets(connection),
+            invite_kinds=await self.invite_kinds(connection),
         )
+
+    async def invite_kinds(self, connection: Connection) -> frozenset[EntryKind]:
+        """The entry kinds whose attendees the connection's firm lets Graph invite."""
+        async with self.sessionmaker() as session:
+            settings = await session.scalar(
+                select(Firm.settings).where(Firm.id == connection.firm_id)
+            )
+        return graph_invite_kinds(settings)

@@ -143,7 +143,7 @@ def test_reminder_privacy_show_as_and_attendees() -> None:
         "x", date(2024, 1, 1), date(2024, 1, 2), "UTC", reminders=(1440, 60), private=True,
         busy=False, attendees=(Attendee("a@x.org", "A", "tentative"),),
     )  # fmt: skip
-    body = to_graph(event)
+    body = to_graph(event, invite=True)  # the firm opted in: Graph mails them
     assert (body["isReminderOn"], body["reminderMinutesBeforeStart"]) == (True, 1440)
     assert (body["sensitivity"], body["showAs"]) == ("private", "free")
     assert body["attendees"] == [

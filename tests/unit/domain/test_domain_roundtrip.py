@@ -193,19 +193,36 @@ def test_google_round_trip_is_identity(event: CanonicalEvent) -> None:
 
 @given(events(max_reminders=1))
 def test_graph_round_trip_is_identity(event: CanonicalEvent) -> None:
-    body = _wire(to_graph(event))
+    back = _graph_round_trip(event, invite=True)
+    assert_identical(back, event)
+
+
+@given(events(max_reminders=1))
+def test_graph_round_trip_with_attendees_in_the_body_keeps_the_fingerprint(
+    event: CanonicalEvent,
+) -> None:
+    """The default (no invitations): attendees travel as a body line, responses do not."""
+    back = _graph_round_trip(event, invite=False)
+    assert back.fingerprint() == event.fingerprint()
+    assert back.description == event.description
+    assert [(a.email, a.name) for a in back.attendees] == [
+        (a.email, a.name) for a in event.attendees
+    ]
+
+
+def _graph_round_trip(event: CanonicalEvent, *, invite: bool) -> CanonicalEvent:
+    body = _wire(to_graph(event, invite=invite))
     exceptions = [
         _wire(
             {
-                **to_graph_override(o),
+                **to_graph_override(o, invite=invite),
                 "type": "exception",
                 "originalStart": format_original_start(o.original_start, event.tz),
             }
         )
         for o in event.overrides
     ]
-    back = from_graph(body, tz_hint=event.tz, exceptions=exceptions, cancelled=event.cancelled)
-    assert_identical(back, event)
+    return from_graph(body, tz_hint=event.tz, exceptions=exceptions, cancelled=event.cancelled)
 
 
 @given(events(max_reminders=5), tags, st.sampled_from(["none", "accepted", "declined"]))

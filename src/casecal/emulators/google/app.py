@@ -24,6 +24,7 @@ from .clock import Clock
 from .context import Context, RateBudget, strip_root
 from .errors import ApiError, api_error_response, error_body, render
 from .listing import Cursors
+from .meetings import SentMessage
 from .push import Delivery, Notifier
 from .state import Account, State
 from .tokens import Client, OAuthState, normalize_scopes
@@ -187,6 +188,10 @@ class GoogleEmulator:
     @property
     def deliveries(self) -> list[Delivery]:
         return self.notifier.deliveries
+
+    def sent_messages(self) -> list[SentMessage]:
+        """The guest mail Google would have sent so far (``meetings``)."""
+        return list(self.state.sent_messages)
 
     def _account_of(self, scope: Scope) -> str | None:
         for name, value in scope.get("headers", []):

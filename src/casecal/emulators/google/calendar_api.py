@@ -3,6 +3,7 @@ channels.stop, behind bearer-token auth, scope checks and an optional per-user r
 
 from __future__ import annotations
 
+import copy
 import secrets
 from typing import Any
 from urllib.parse import quote
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import listing
+from . import listing, meetings
 from .context import Context, base_url, json_body
 from .errors import ApiError, invalid, unauthenticated
 from .query import Query
@@ -127,11 +128,17 @@ def routes(ctx: Context) -> list[Route]:
         ]
         return JSONResponse(body)
 
+    def mail(q: Query, cal: Calendar, before: Any, after: Any) -> None:
+        how = meetings.mode(q.text("sendUpdates"), q.text("sendNotifications"))
+        state = ctx.state
+        meetings.record(state.sent_messages, state.clock, cal.id, before, after, how)
+
     async def events_insert(request: Request) -> Response:
         token = auth(request, WRITE, {C + ".events.owned"})
-        query(request, WRITE_PARAMS)
+        q = query(request, WRITE_PARAMS)
         cal = calendar(request, token, write=True)
         resource = ctx.state.insert(cal, await json_body(request), token.email)
+        mail(q, cal, None, resource)
         return changed(present(request, cal, resource))
 
     async def events_get(request: Request) -> Response:
@@ -146,8 +153,9 @@ def routes(ctx: Context) -> list[Route]:
 
     async def events_write(request: Request) -> Response:
         token = auth(request, WRITE, {C + ".events.owned"})
-        query(request, WRITE_PARAMS)
+        q = query(request, WRITE_PARAMS)
         cal = calendar(request, token, write=True)
+        before = copy.deepcopy(ctx.state.get(cal, request.path_params["eventId"]))
         resource = ctx.state.write(
             cal,
             request.path_params["eventId"],
@@ -155,13 +163,16 @@ def routes(ctx: Context) -> list[Route]:
             patch=request.method == "PATCH",
             if_match=request.headers.get("if-match"),
         )
+        mail(q, cal, before, resource)
         return changed(present(request, cal, resource))
 
     async def events_delete(request: Request) -> Response:
         token = auth(request, WRITE, {C + ".events.owned"})
-        query(request, {"sendUpdates", "sendNotifications"})
+        q = query(request, {"sendUpdates", "sendNotifications"})
         cal = calendar(request, token, write=True)
+        before = copy.deepcopy(ctx.state.get(cal, request.path_params["eventId"]))
         ctx.state.delete(cal, request.path_params["eventId"], request.headers.get("if-match"))
+        mail(q, cal, before, None)
         return changed(None, 204)
 
     async def events_instances(request: Request) -> Response:

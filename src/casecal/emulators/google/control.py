@@ -128,6 +128,12 @@ def routes(emu: GoogleEmulator) -> list[Route]:
             return Response(status_code=204)
         return JSONResponse([asdict(e) for e in emu.log.entries])
 
+    async def sent(request: Request) -> Response:
+        if request.method == "DELETE":
+            emu.state.sent_messages.clear()
+            return Response(status_code=204)
+        return JSONResponse([asdict(m) for m in emu.state.sent_messages])
+
     async def deliveries(_request: Request) -> Response:
         return JSONResponse([asdict(d) for d in emu.notifier.deliveries])
 
@@ -178,6 +184,7 @@ def routes(emu: GoogleEmulator) -> list[Route]:
         Route(p + "/rate-budget", budget, methods=["POST"]),
         Route(p + "/log", log, methods=["GET", "DELETE"]),
         Route(p + "/deliveries", deliveries, methods=["GET"]),
+        Route(p + "/sent-messages", sent, methods=["GET", "DELETE"]),
         Route(p + "/purge-tombstones", purge, methods=["POST"]),
         Route(p + "/calendars/{calendarId}/events", events, methods=["GET", "POST"]),
         Route(

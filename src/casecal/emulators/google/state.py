@@ -12,6 +12,7 @@ from typing import Any
 from . import eventbody, recurrence
 from .clock import Clock, format_ms
 from .errors import ApiError, invalid, not_found
+from .meetings import SentMessage
 
 ROLES = ("freeBusyReader", "reader", "writer", "owner")
 
@@ -51,6 +52,8 @@ class State:
         self.accounts: dict[str, Account] = {}
         self.calendars: dict[str, Calendar] = {}
         self.on_change: Callable[[str], None] = lambda _calendar_id: None
+        self.sent_messages: list[SentMessage] = []
+        """Guest mail Google would have sent (``meetings``): none with ``sendUpdates=none``."""
 
     # -- accounts and calendars ------------------------------------------------------------
     def add_account(self, email: str, name: str, sub: str) -> Account:

@@ -20,6 +20,7 @@ from casecal.emulators.microsoft.graph import GraphRouter
 from casecal.emulators.microsoft.http import GraphEndpoint, RoutePathMiddleware
 from casecal.emulators.microsoft.identity import Identity
 from casecal.emulators.microsoft.instances import Instance
+from casecal.emulators.microsoft.meetings import SentMessage
 from casecal.emulators.microsoft.notifier import Delivery, Notifier
 from casecal.emulators.microsoft.render import View, render
 from casecal.emulators.microsoft.state import (
@@ -258,6 +259,10 @@ class MicrosoftEmulator:
         mutations.delete(
             self.state, mutations.resolve(self.state, self._user(oid).oid, event_id), None
         )
+
+    def sent_messages(self) -> list[SentMessage]:
+        """The invitations, updates and cancellations Exchange would have mailed so far."""
+        return list(self.state.sent_messages)
 
     def move_event(self, oid: str, event_id: str, calendar_id: str) -> dict[str, Any]:
         """Move to another calendar of the same user: the default id changes, the immutable

@@ -1,6 +1,6 @@
 """The /_emulator admin surface: everything the Python API does, over HTTP (directory, consent
 policy, tokens, revocation, delta expiry, edits "as another client", faults, throttling,
-lifecycle notifications, clock, request log)."""
+lifecycle notifications, clock, request log, the meeting mail Exchange would have sent)."""
 
 from __future__ import annotations
 
@@ -181,6 +181,12 @@ def control_routes(emu: MicrosoftEmulator) -> list[Route]:
     async def flush(_b: dict[str, Any], _p: dict[str, str]) -> list[dict[str, Any]]:
         return [dataclasses.asdict(d) for d in await emu.flush_notifications()]
 
+    def sent(_b: dict[str, Any], _p: dict[str, str]) -> list[dict[str, Any]]:
+        return [dataclasses.asdict(m) for m in state.sent_messages]
+
+    def clear_sent(_b: dict[str, Any], _p: dict[str, str]) -> None:
+        state.sent_messages.clear()
+
     def advance(body: dict[str, Any], _p: dict[str, str]) -> dict[str, Any]:
         state.clock.advance(float(body["seconds"]))
         return {"now": state.clock.now().isoformat()}
@@ -220,4 +226,6 @@ def control_routes(emu: MicrosoftEmulator) -> list[Route]:
         Route(e + "/subscriptions/{sid}/lifecycle", _endpoint(lifecycle), methods=["POST"]),
         Route(e + "/notifications/flush", _endpoint(flush), methods=["POST"]),
         Route(e + "/clock/advance", _endpoint(advance), methods=["POST"]),
+        Route(e + "/sent-messages", _endpoint(sent)),
+        Route(e + "/sent-messages", _endpoint(clear_sent), methods=["DELETE"]),
     ]

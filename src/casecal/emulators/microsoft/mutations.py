@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from casecal.emulators.microsoft import instances
+from casecal.emulators.microsoft import instances, meetings
 from casecal.emulators.microsoft.errors import GraphError
 from casecal.emulators.microsoft.eventmodel import apply_body
 from casecal.emulators.microsoft.state import MicrosoftState, StoredEvent, Tombstone
@@ -95,6 +95,7 @@ def create(
         is_all_day=False,
     )
     apply_body(event, body, creating=True, instance=False)
+    meetings.record(state, event, None, meetings.meeting_of(event))
     _touch(state, event)
     state.events[immutable] = event
     state.rest_ids[event.rest_id] = immutable
@@ -117,7 +118,9 @@ def update(
     check_if_match(if_match, current_key(target))
     master = target.event
     if target.key is None:
+        before = meetings.meeting_of(master)
         apply_body(master, body, creating=False, instance=master.original_start is not None)
+        meetings.record(state, master, before, meetings.meeting_of(master))
         _touch(state, master)
         _notify(state, "updated", master, master.calendar_id)
         return master
@@ -144,7 +147,11 @@ def update(
             is_all_day=master.is_all_day,
             original_start=key,
         )
+    series = meetings.meeting_of(master)
+    before = meetings.meeting_of(exception, series)
     apply_body(exception, body, creating=False, instance=True)
+    after = meetings.meeting_of(exception, series)
+    meetings.record(state, exception, before, after, master=master, slot=key)
     master.exceptions[key] = exception
     _touch(state, exception)
     _touch(state, master, new_key=False)
@@ -160,11 +167,16 @@ def delete(state: MicrosoftState, target: Target, if_match: str | None) -> None:
     check_if_match(if_match, current_key(target))
     event = target.event
     if target.key is not None:
+        series = meetings.meeting_of(event)
+        single = event.exceptions.get(target.key)
+        was = meetings.meeting_of(single, series) if single is not None else series
+        meetings.record(state, single or event, was, None, master=event, slot=target.key)
         event.exceptions.pop(target.key, None)
         event.cancelled.add(target.key)
         _touch(state, event, new_key=False)
         _notify(state, "updated", event, event.calendar_id)
         return
+    meetings.record(state, event, meetings.meeting_of(event), None)
     del state.events[event.immutable_id]
     state.rest_ids.pop(event.rest_id, None)
     if event.transaction_id:

@@ -9,7 +9,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from casecal.emulators.microsoft.meetings import SentMessage
 
 
 class Clock:
@@ -216,6 +219,8 @@ class MicrosoftState:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     listeners: list[Callable[[str, StoredEvent, str], None]] = field(default_factory=list)
     """Called with (changeType, event, calendar id) after every event change."""
+    sent_messages: list[SentMessage] = field(default_factory=list)
+    """Meeting mail Exchange would have sent (``meetings``): none unless attendees are written."""
     sequence: int = 0
     auto_approve: bool = False
     allow_http_notification_urls: bool = False
