@@ -11,6 +11,7 @@ from casecal.web.ui import (
     calendar_routes,
     entry_routes,
     static_routes,
+    settings_routes,
     sync_routes,
     users_routes,
 )
@@ -22,6 +23,7 @@ ui_router.include_router(calendar_routes.router)
 ui_router.include_router(entry_routes.router)
 ui_router.include_router(static_routes.router)
 ui_router.include_router(users_routes.router)
+ui_router.include_router(settings_routes.router)
 
 for _optional in ("casecal.web.ui.connect_routes", "casecal.web.ui.oauth_routes"):
     if find_spec(_optional) is not None:  # the OAuth parts arrive in their own modules

@@ -36,21 +36,12 @@ NOTICES = {
     "consent_recorded": "Admin consent recorded. The waiting case managers were told to finish "
     "with Modify.",
     "connected-again": "Your account is authorised again.",
+    "settings-saved": "Your settings are saved.",
     "password-set": "Your password is set. Sign in with it.",
     "approval-requested": "Your firm admins were asked for approval, with the consent link. "
     "You will be told here and by email once it is granted.",
 }
 """One-shot notices a redirect asks for with ``?done=<key>`` (never free text from a URL)."""
-
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
-"""Pages are never framed (clickjacking), load only CaseCal's own files and are not cached."""
 
 
 def local_time(value: datetime | None, zone: str, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
@@ -104,5 +95,4 @@ def render(
     response: HTMLResponse = templates().TemplateResponse(
         request, name, values, status_code=status_code
     )
-    response.headers.update(SECURITY_HEADERS)
-    return response
+    return response  # security headers: casecal.web.middleware, on every response
