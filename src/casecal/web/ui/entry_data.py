@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain.entries import EntryKind
+from casecal.domain.visibility import View
 from casecal.errors import NotFound
-from casecal.services import entries
+from casecal.services import entries, privacy
 from casecal.services.access import Actor
 from casecal.services.appointments import create_appointment, update_appointment
 from casecal.services.case_entries import create_case_entry, update_case_entry
@@ -40,13 +41,9 @@ def kind_of(value: str) -> EntryKind | None:
 
 
 def may_see(actor: Actor, entry: EntryRow) -> bool:
-    """Whether the viewer may open ``entry``: someone else's private appointment, or an
-    imported one without a case that its owner has not shared, is theirs alone."""
-    if not isinstance(entry, Appointment) or entry.owner_id == actor.user_id:
-        return True
-    if entry.private:
-        return False
-    return not (entry.origin == "remote" and entry.case_id is None and not entry.shared)
+    """Whether the viewer may open ``entry``: all of it (``services.privacy``); a busy block
+    has nothing to open, and a hidden appointment answers like a missing one."""
+    return not isinstance(entry, Appointment) or privacy.view(actor, entry) is View.FULL
 
 
 def may_edit(actor: Actor, entry: EntryRow | None = None) -> bool:
