@@ -171,7 +171,11 @@ async def test_weeks_out_of_range_or_malformed_are_a_readable_400(
     client: httpx.AsyncClient, ui_firm: UiFirm
 ) -> None:
     """Before: 0001-01-01 and 9999-12-31 overflowed the previous / next week's date (500)."""
-    await signed_in_page(client, ui_firm.cm1.email, "/calendar?week=2200-12-30")
+    last = await signed_in_page(client, ui_firm.cm1.email, "/calendar?week=2200-12-30")
+    assert "Next week" not in last.text  # no link to a week that would be refused
+    first = await client.get("/calendar?week=1900-01-01")
+    assert "Previous week" not in first.text
+    assert "Next week" in first.text
     for week in ("0001-01-01", "9999-12-31", "1899-12-31", "2201-01-01", "2026-02-30",
                  "next", "2026-03-09%00"):  # fmt: skip
         page = await client.get(f"/calendar?week={week}")

@@ -3,7 +3,7 @@ viewer's time zone, each entry linking to its own page."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,6 +21,11 @@ from casecal.web.ui.views import agenda, lay_out_week, parse_week
 router = APIRouter()
 
 AGENDA_DAYS = 30
+
+
+def _shown_week(monday: date) -> str:
+    """The ``?week=`` of a neighbouring week, or ``""`` past the years the calendar shows."""
+    return monday.isoformat() if MIN_YEAR <= monday.year <= MAX_YEAR else ""
 
 
 @router.get("/calendar")
@@ -47,8 +52,8 @@ async def calendar_page(
         "days": lay_out_week(monday, week_entries),
         "agenda": agenda(upcoming, today, AGENDA_DAYS),
         "agenda_days": AGENDA_DAYS,
-        "previous_week": (monday - timedelta(days=7)).isoformat(),
-        "next_week": (monday + timedelta(days=7)).isoformat(),
+        "previous_week": _shown_week(monday - timedelta(days=7)),
+        "next_week": _shown_week(monday + timedelta(days=7)),
         "new_kinds": NEW_KINDS if may_edit(actor) else (),
         "zone_name": zone.key,
         "new_day": (today if monday <= today < monday + timedelta(days=7) else monday).isoformat(),
