@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casecal.errors import Conflict, NotFound
 from casecal.services import audit
 from casecal.services.access import Actor, require_admin
+from casecal.services.paging import Page, fetch_page
 from casecal.services.users import normalize_email
 from casecal.store.tables import IdentityAlias, ProviderName, User
 
@@ -23,14 +24,15 @@ async def _user(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> User
 
 
 async def list_aliases(
-    session: AsyncSession, actor: Actor, user_id: uuid.UUID
-) -> list[IdentityAlias]:
+    session: AsyncSession, actor: Actor, user_id: uuid.UUID, *, limit: int, offset: int
+) -> Page[IdentityAlias]:
     require_admin(actor, "see identity aliases")
     await _user(session, actor, user_id)
     query = select(IdentityAlias).where(
         IdentityAlias.firm_id == actor.firm_id, IdentityAlias.user_id == user_id
     )
-    return list((await session.scalars(query.order_by(IdentityAlias.created_at))).all())
+    order = (IdentityAlias.created_at, IdentityAlias.id)
+    return await fetch_page(session, query, order_by=order, limit=limit, offset=offset)
 
 
 async def allow_alias(

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain import overrides
@@ -16,6 +16,7 @@ from casecal.errors import Conflict, NotFound
 from casecal.services.access import Actor, require_editor
 from casecal.services.appointments import update_appointment
 from casecal.services.entries import delete_entry
+from casecal.services.paging import MAX_LIMIT, Page, fetch_page
 from casecal.store.tables import (
     Appointment,
     ConflictRecord,
@@ -37,11 +38,25 @@ async def _visible(session: AsyncSession, actor: Actor, connection_id: uuid.UUID
     return row
 
 
-async def list_connections(session: AsyncSession, actor: Actor) -> list[Connection]:
+def _connections(actor: Actor) -> Select[Any]:
     query = select(Connection).where(Connection.firm_id == actor.firm_id)
     if not actor.is_admin:
         query = query.where(Connection.user_id == actor.user_id)
-    return list((await session.scalars(query.order_by(Connection.created_at))).all())
+    return query
+
+
+async def list_connections(session: AsyncSession, actor: Actor) -> list[Connection]:
+    """All the connections the actor sees (the pages' view: a user has a handful)."""
+    return list((await session.scalars(_connections(actor).order_by(Connection.created_at))).all())
+
+
+async def page_connections(
+    session: AsyncSession, actor: Actor, *, limit: int, offset: int
+) -> Page[Connection]:
+    order = (Connection.created_at, Connection.id)
+    return await fetch_page(
+        session, _connections(actor), order_by=order, limit=limit, offset=offset
+    )
 
 
 async def get_connection(
@@ -96,9 +111,7 @@ async def confirm_deletions(
     return row
 
 
-async def list_conflicts(
-    session: AsyncSession, actor: Actor, *, include_restored: bool = False
-) -> list[ConflictRecord]:
+def _conflicts(actor: Actor, *, include_restored: bool) -> Select[Any]:
     query = select(ConflictRecord).where(ConflictRecord.firm_id == actor.firm_id)
     if not actor.is_admin:
         mine = select(Connection.id).where(
@@ -107,7 +120,25 @@ async def list_conflicts(
         query = query.where(ConflictRecord.connection_id.in_(mine))
     if not include_restored:
         query = query.where(ConflictRecord.restored_at.is_(None))
-    return list((await session.scalars(query.order_by(ConflictRecord.created_at.desc()))).all())
+    return query
+
+
+async def list_conflicts(
+    session: AsyncSession, actor: Actor, *, include_restored: bool = False, limit: int = MAX_LIMIT
+) -> list[ConflictRecord]:
+    """The newest ``limit`` conflicts the actor sees (the pages' view)."""
+    query = _conflicts(actor, include_restored=include_restored)
+    order = (ConflictRecord.created_at.desc(), ConflictRecord.id)
+    return list((await session.scalars(query.order_by(*order).limit(limit))).all())
+
+
+async def page_conflicts(
+    session: AsyncSession, actor: Actor, *, include_restored: bool, limit: int, offset: int
+) -> Page[ConflictRecord]:
+    """One page of the conflicts the actor sees, newest first."""
+    query = _conflicts(actor, include_restored=include_restored)
+    order = (ConflictRecord.created_at.desc(), ConflictRecord.id)
+    return await fetch_page(session, query, order_by=order, limit=limit, offset=offset)
 
 
 async def restore_conflict(

@@ -100,15 +100,14 @@ async def create_token(
     return issued
 
 
-async def list_tokens(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> list[ApiToken]:
+async def list_tokens(
+    session: AsyncSession, actor: Actor, user_id: uuid.UUID, *, limit: int, offset: int
+) -> Page[ApiToken]:
     user = await get_user(session, actor, user_id)
     require_admin_or_self(actor, user.id, "see API tokens")
-    rows = await session.execute(
-        select(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.firm_id == actor.firm_id)
-        .order_by(ApiToken.created_at, ApiToken.id)
-    )
-    return list(rows.scalars())
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.firm_id == actor.firm_id)
+    order = (ApiToken.created_at, ApiToken.id)
+    return await fetch_page(session, query, order_by=order, limit=limit, offset=offset)
 
 
 async def revoke_token(

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from casecal.domain import overrides, recurrence
+from casecal.domain.entitlement import REASONS
 from casecal.domain.event import CanonicalEvent, Override
 from casecal.domain.guard import DEFAULT_LIMITS, Limits, Verdict, review
 from casecal.domain.mapping import appointment_fields, occurrence_change
@@ -40,6 +41,7 @@ from casecal.providers.errors import (
     RateLimited,
 )
 from casecal.services import outbox
+from casecal.services.entitlements import PAUSED, entitlement_of
 from casecal.store.tables import (
     Appointment,
     ConflictRecord,
@@ -149,8 +151,14 @@ class SyncEngine:
             session.add(run)
             await session.commit()
             run_id = run.id
+            # Defence in depth: no pass without a seat on an active subscription (the
+            # services pause such connections at once; this stops any that slipped by).
+            entitled = await entitlement_of(session, firm_id, connection.user_id)
         if connection.status is not ConnectionStatus.ACTIVE:
             return await self._finish(run_id, connection_id, f"skipped:{connection.status}", {})
+        if entitled in PAUSED:
+            await self._set_status(connection_id, PAUSED[entitled], REASONS[entitled])
+            return await self._finish(run_id, connection_id, f"skipped:{PAUSED[entitled]}", {})
         sync_pass = _Pass(self, connection_id, firm_id, None, progress)
         outcome, error, retry_after = "ok", "", None
         try:

@@ -52,7 +52,7 @@ async def test_subscription_lifecycle_and_seats(
     assert active.json()["activated_at"]
     is_problem(await client.post(f"{API}/subscription/activate", headers=auth), 409)
     seats = await client.get(f"{API}/subscription/seats", headers=auth)
-    assert [s["user_id"] for s in seats.json()] == [firm_a.cm1.id]
+    assert [s["user_id"] for s in seats.json()["items"]] == [firm_a.cm1.id]
     demote = await client.patch(f"{API}/users/{firm_a.cm1.id}", json={"role": "staff"},
                                 headers=auth)  # fmt: skip
     is_problem(demote, 409)
@@ -139,8 +139,8 @@ async def test_identity_aliases_are_managed_by_the_firm_admin(
     again = await client.post(url, json=body, headers=firm_a.admin.auth)
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
-    listed = (await client.get(url, headers=firm_a.admin.auth)).json()
+    listed = (await client.get(url, headers=firm_a.admin.auth)).json()["items"]
     assert [a["account_email"] for a in listed] == ["ann.lee@other.example"]
     gone = await client.delete(f"{url}/{made.json()['id']}", headers=firm_a.admin.auth)
     assert gone.status_code == 204
-    assert (await client.get(url, headers=firm_a.admin.auth)).json() == []
+    assert (await client.get(url, headers=firm_a.admin.auth)).json()["items"] == []

@@ -91,7 +91,7 @@ async def _seed_b(client: httpx.AsyncClient, b: FirmWorld) -> dict[str, str]:
         "step_reminder_id": await made("step-reminders", {**REMINDER, "case_id": b.case_id}),
     }
     tokens = await client.get(f"{API}/users/{b.cm1.id}/tokens", headers=auth)
-    ids["token_id"] = tokens.json()[0]["id"]
+    ids["token_id"] = tokens.json()["items"][0]["id"]
     assert (await client.post(f"{API}/subscription", headers=auth)).status_code == 201
     seat = await client.post(f"{API}/subscription/seats", json={"user_id": b.cm1.id}, headers=auth)
     assert seat.status_code == 201

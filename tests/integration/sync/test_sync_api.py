@@ -42,7 +42,7 @@ async def test_conflict_is_listed_and_restored(world: World) -> None:
     await world.patch(f"/appointments/{appointment['id']}", {"title": "Host title"})
     world.remote.retitle(event.id, "Remote title")
     await world.sync()
-    [conflict] = (await world.api.get("/api/v1/conflicts", headers=world.manager)).json()
+    [conflict] = (await world.api.get("/api/v1/conflicts", headers=world.manager)).json()["items"]
     loser = conflict["loser_snapshot"]["title"]
     restored = await world.api.post(
         f"/api/v1/conflicts/{conflict['id']}/restore", headers=world.manager
@@ -56,7 +56,7 @@ async def test_conflict_is_listed_and_restored(world: World) -> None:
         f"/api/v1/conflicts/{conflict['id']}/restore", headers=world.manager
     )
     assert again.status_code == 409
-    assert (await world.api.get("/api/v1/conflicts", headers=world.manager)).json() == []
+    assert (await world.api.get("/api/v1/conflicts", headers=world.manager)).json()["items"] == []
 
 
 async def test_confirm_deletions_releases_the_guard(world: World) -> None:
@@ -96,6 +96,6 @@ async def test_other_users_cannot_see_or_drive_the_connection(world: World) -> N
     assert (await world.api.get(url, headers=headers)).status_code == 404
     assert (await world.api.post(f"{url}/sync", headers=headers)).status_code == 404
     assert (await world.api.get(f"{url}/runs", headers=headers)).status_code == 404
-    assert (await world.api.get("/api/v1/connections", headers=headers)).json() == []
-    admin_view = (await world.api.get("/api/v1/connections", headers=world.admin)).json()
+    assert (await world.api.get("/api/v1/connections", headers=headers)).json()["items"] == []
+    admin_view = (await world.api.get("/api/v1/connections", headers=world.admin)).json()["items"]
     assert [c["id"] for c in admin_view] == [str(world.connection_id)]

@@ -9,15 +9,24 @@ from fastapi import APIRouter, Response
 
 from casecal.services import aliases as svc
 from casecal.web.deps import CurrentActor, SessionDep
+from casecal.web.routes._common import DEFAULT, Limit, Offset
 from casecal.web.schemas.aliases import AliasCreate, AliasPublic
+from casecal.web.schemas.common import Page, page_of
 
 router = APIRouter(prefix="/users/{user_id}/aliases", tags=["users"])
 
 
 @router.get("", summary="List a user's identity aliases (firm admin)",
-            response_model=list[AliasPublic])  # fmt: skip
-async def list_aliases(session: SessionDep, actor: CurrentActor, user_id: uuid.UUID) -> object:
-    return await svc.list_aliases(session, actor, user_id)
+            response_model=Page[AliasPublic])  # fmt: skip
+async def list_aliases(
+    session: SessionDep,
+    actor: CurrentActor,
+    user_id: uuid.UUID,
+    limit: Limit = DEFAULT,
+    offset: Offset = 0,
+) -> dict[str, object]:
+    page = await svc.list_aliases(session, actor, user_id, limit=limit, offset=offset)
+    return page_of(page.items, total=page.total, limit=limit, offset=offset)
 
 
 @router.post("", status_code=201, summary="Allow an identity alias (firm admin)",

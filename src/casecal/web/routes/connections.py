@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Request
 from casecal.services import connections as svc
 from casecal.sync.engine import SyncEngine
 from casecal.web.deps import CurrentActor, SessionDep
+from casecal.web.routes._common import DEFAULT, Limit, Offset
+from casecal.web.schemas.common import Page, page_of
 from casecal.web.schemas.connections import (
     ConflictPublic,
     ConnectionPublic,
@@ -26,9 +28,17 @@ def _engine(request: Request) -> SyncEngine:
     return engine
 
 
-@router.get("/connections", summary="List connections", response_model=list[ConnectionPublic])
-async def list_connections(session: SessionDep, actor: CurrentActor) -> object:
-    return await svc.list_connections(session, actor)
+@router.get(
+    "/connections",
+    summary="List connections",
+    description="The caller's connections (a firm admin: every one in the firm), oldest first.",
+    response_model=Page[ConnectionPublic],
+)
+async def list_connections(
+    session: SessionDep, actor: CurrentActor, limit: Limit = DEFAULT, offset: Offset = 0
+) -> dict[str, object]:
+    page = await svc.page_connections(session, actor, limit=limit, offset=offset)
+    return page_of(page.items, total=page.total, limit=limit, offset=offset)
 
 
 @router.get(
@@ -80,13 +90,22 @@ async def confirm_deletions(
     return await svc.confirm_deletions(session, actor, connection_id)
 
 
-@router.get("/conflicts", summary="Open conflicts", response_model=list[ConflictPublic])
+@router.get(
+    "/conflicts",
+    summary="Open conflicts, newest first",
+    response_model=Page[ConflictPublic],
+)
 async def list_conflicts(
     session: SessionDep,
     actor: CurrentActor,
     include_restored: Annotated[bool, Query(description="Also restored ones.")] = False,
-) -> object:
-    return await svc.list_conflicts(session, actor, include_restored=include_restored)
+    limit: Limit = DEFAULT,
+    offset: Offset = 0,
+) -> dict[str, object]:
+    page = await svc.page_conflicts(
+        session, actor, include_restored=include_restored, limit=limit, offset=offset
+    )
+    return page_of(page.items, total=page.total, limit=limit, offset=offset)
 
 
 @router.post(

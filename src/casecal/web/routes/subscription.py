@@ -8,6 +8,8 @@ from fastapi import APIRouter, Response
 
 from casecal.services import subscriptions as svc
 from casecal.web.deps import CurrentActor, SessionDep
+from casecal.web.routes._common import DEFAULT, Limit, Offset
+from casecal.web.schemas.common import Page, page_of
 from casecal.web.schemas.subscriptions import SeatCreate, SeatPublic, SubscriptionPublic
 
 router = APIRouter(prefix="/subscription", tags=["subscription"])
@@ -51,9 +53,13 @@ def _seat(row: tuple[object, object]) -> SeatPublic:
     )
 
 
-@router.get("/seats", summary="List the seats", response_model=list[SeatPublic])
-async def list_seats(session: SessionDep, actor: CurrentActor) -> list[SeatPublic]:
-    return [_seat(row) for row in await svc.list_seats(session, actor)]
+@router.get("/seats", summary="List the seats, by name", response_model=Page[SeatPublic])
+async def list_seats(
+    session: SessionDep, actor: CurrentActor, limit: Limit = DEFAULT, offset: Offset = 0
+) -> dict[str, object]:
+    page = await svc.list_seats(session, actor, limit=limit, offset=offset)
+    return page_of([_seat(row) for row in page.items], total=page.total, limit=limit,
+                   offset=offset)  # fmt: skip
 
 
 @router.post(

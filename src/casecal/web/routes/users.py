@@ -63,10 +63,17 @@ async def create_token(
 @router.get(
     "/{user_id}/tokens",
     summary="List a user's API tokens (firm admin or the user)",
-    response_model=list[TokenPublic],
+    response_model=Page[TokenPublic],
 )
-async def list_tokens(session: SessionDep, actor: CurrentActor, user_id: uuid.UUID) -> object:
-    return await svc.list_tokens(session, actor, user_id)
+async def list_tokens(
+    session: SessionDep,
+    actor: CurrentActor,
+    user_id: uuid.UUID,
+    limit: Limit = DEFAULT,
+    offset: Offset = 0,
+) -> dict[str, object]:
+    page = await svc.list_tokens(session, actor, user_id, limit=limit, offset=offset)
+    return page_of(page.items, total=page.total, limit=limit, offset=offset)
 
 
 @router.delete(

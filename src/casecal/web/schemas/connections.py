@@ -21,9 +21,12 @@ class ConnectionPublic(BaseModel):
     provider: ProviderName
     status: ConnectionStatus = Field(
         description="`active`, `pending`, `needs_reauth`, `awaiting_consent`, "
-        "`paused_deletions` (confirm with `POST .../confirm-deletions`) or `disconnected`."
+        "`paused_deletions` (confirm with `POST .../confirm-deletions`), `paused_no_seat` "
+        "(the user's seat was removed), `paused_subscription` (the firm's subscription is "
+        "not active) or `disconnected`. A paused connection resumes from where it stopped "
+        "when the seat or subscription is back."
     )
-    status_reason: str
+    status_reason: str = Field(description="Why the connection is in this state, in words.")
     account_email: str
     calendar_id: str | None
     calendar_name: str
@@ -32,6 +35,10 @@ class ConnectionPublic(BaseModel):
     last_authorized_at: datetime | None
     last_sync_at: datetime | None
     activated_at: datetime | None
+    cleanup_requested_at: datetime | None = Field(
+        description="When the firm asked to remove the events CaseCal created in this calendar "
+        "(`POST .../cleanup` on a paused connection); null when not asked or done."
+    )
 
 
 class SyncRunPublic(BaseModel):
