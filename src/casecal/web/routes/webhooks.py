@@ -12,6 +12,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Protocol
 
+import structlog
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import or_, select, update
@@ -30,6 +31,7 @@ from casecal.web.schemas.webhooks import (
     parse_graph,
 )
 
+log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/webhooks", include_in_schema=False)
 
 SEEN_LIMIT = 50_000
@@ -225,13 +227,17 @@ async def _dirty(request: Request, connection_ids: set[uuid.UUID]) -> None:
 async def _lifecycle(
     request: Request, row_id: uuid.UUID, connection_id: uuid.UUID, event: str
 ) -> None:
-    """Runs after the answer went out: these need provider calls."""
+    """Runs after the answer went out: these need provider calls. A failing one (the account
+    needs re-authorising, the provider is down) leaves a resync and the renewal sweep."""
     manager: ChannelManager | None = getattr(request.app.state, "channels", None)
-    if manager is not None and event == "reauthorizationRequired":
-        await manager.reauthorize(row_id)
-        return
-    if manager is not None and event == "subscriptionRemoved":
-        await manager.recreate(row_id)
+    try:
+        if manager is not None and event == "reauthorizationRequired":
+            await manager.reauthorize(row_id)
+            return
+        if manager is not None and event == "subscriptionRemoved":
+            await manager.recreate(row_id)
+    except Exception as exc:  # after the answer: nobody to tell but the log and the sweep
+        log.warning("lifecycle handling failed", lifecycle_event=event, error=repr(exc))
     await _dirty(request, {connection_id})  # removed or missed: changes may be lost, resync
 
 
