@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.types import ASGIApp
 
 from casecal import __version__
 from casecal.auth.encryption import secret_material
@@ -31,6 +32,14 @@ from casecal.web.metrics import Metrics, provider_hosts
 from casecal.web.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from casecal.web.problems import install_problem_handlers, problem
 from casecal.web.routes import webhooks
+
+
+class CaseCalApp(FastAPI):
+    """FastAPI with the security headers outermost, around Starlette's own error middleware:
+    even the plain 500 of an unhandled error carries them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -91,7 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
                     await app.state.entitlement_effects.settle()
                     await engine.dispose()
 
-    app = FastAPI(
+    app = CaseCalApp(
         title="CaseCal",
         version=__version__,
         summary="Two-way calendar sync for case-management practices.",
@@ -101,7 +110,6 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
 

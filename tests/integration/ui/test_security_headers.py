@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from tests.integration.ui.conftest import UiFirm, sign_in
 
 from casecal.web.security_headers import DATA_CSP, PAGE_CSP
@@ -102,3 +103,16 @@ async def test_api_docs_page_has_its_own_csp_and_the_rest(client: httpx.AsyncCli
     assert "img-src 'self' data:" in csp
     assert "cdn" not in docs.text.lower()
     assert "https://" not in docs.text
+
+
+async def test_an_unhandled_error_still_carries_them(app: FastAPI) -> None:
+    async def boom() -> None:
+        raise RuntimeError("an unexpected failure")
+
+    app.add_api_route("/boom-for-this-test", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        failed = await c.get("/boom-for-this-test")
+    assert failed.status_code == 500
+    assert "unexpected failure" not in failed.text
+    assert_data(failed)
