@@ -73,7 +73,7 @@ def test_a_validation_error_shows_by_its_field(page: Page, stack: Stack, shots: 
     page.get_by_role("button", name="Save").click()
     error = page.locator("#err-end_at")
     expect(error).to_be_visible()
-    expect(error).to_contain_text("end")
+    expect(error).to_contain_text("is before Starts")
     expect(page.locator("#f-end_at")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#f-title")).to_have_value("Backwards")
     expect(page.get_by_role("alert")).to_contain_text("The entry was not saved")
