@@ -38,6 +38,10 @@ def _count(result: object) -> int:
 
 async def purge(session: AsyncSession, now: datetime) -> Purged:
     """One purge (in the caller's transaction)."""
+    stale = or_(OAuthState.used_at <= now - STATES_KEPT, OAuthState.expires_at <= now - STATES_KEPT)
+    states = await session.execute(
+        delete(OAuthState).where(stale).execution_options(synchronize_session=False)
+    )
     done = or_(
         and_(OAuthState.used_at.is_not(None), OAuthState.used_at <= now - SECRETS_AFTER_USE),
         OAuthState.expires_at <= now,
@@ -47,10 +51,6 @@ async def purge(session: AsyncSession, now: datetime) -> Purged:
         .where(done, or_(OAuthState.code_verifier != "", OAuthState.nonce != ""))
         .values(code_verifier="", nonce="")
         .execution_options(synchronize_session=False)
-    )
-    stale = or_(OAuthState.used_at <= now - STATES_KEPT, OAuthState.expires_at <= now - STATES_KEPT)
-    states = await session.execute(
-        delete(OAuthState).where(stale).execution_options(synchronize_session=False)
     )
     sessions = await session.execute(
         delete(WebSession)
