@@ -119,6 +119,8 @@ def app_settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,
+        # A fixed key, so tests can make channel digests and ciphertexts themselves; the default
+        # (no keys: the key file in data_dir) runs in push/test_push_default_install.py
         secret_keys=["test-secret-key"],
         base_url="http://testserver",
         embedded_scheduler=False,  # tests drive passes themselves; see tests/integration/push

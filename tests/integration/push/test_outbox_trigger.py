@@ -62,8 +62,10 @@ async def test_scale_out_hands_the_trigger_to_the_workers_queue(
 ) -> None:
     """With queue_triggers on PostgreSQL, the web process enqueues the pass itself: a job for
     the connection is waiting the moment the save returns, before any sweep."""
+    # Scale-out's settings, the point of this test: the workers run passes, not this process.
+    # No secret_keys: the key file in data_dir, as in the default install.
     settings = Settings(
-        data_dir=tmp_path, database_url=postgres_url, secret_keys=["k"],
+        data_dir=tmp_path, database_url=postgres_url,
         base_url="http://testserver", embedded_scheduler=False, queue_triggers=True,
     )  # fmt: skip
     await apply_queue_schema(settings)
