@@ -3,6 +3,7 @@ admin-consent panel and the audit log for admins, the consent link for a waiting
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,8 @@ from casecal.config import Settings
 from casecal.services import audit
 from casecal.services.access import Actor
 from casecal.services.consents import admin_consent_url, consent_panel
-from casecal.store.tables import User
+from casecal.store.tables import Connection, TenantConsent, User
+from casecal.web.ui.audit_view import Names, action_label, detail_line, target_label
 from casecal.web.ui.sync_page import ManagerContext
 
 AUDIT_SHOWN = 25
@@ -26,22 +28,69 @@ class AuditLine:
     actor: str
     action: str
     target: str
+    detail: str
+
+
+async def _names(session: AsyncSession, firm_id: uuid.UUID) -> Names:
+    people = await session.execute(select(User.id, User.name).where(User.firm_id == firm_id))
+    rows = await session.execute(
+        select(Connection.id, Connection.user_id, Connection.provider).where(
+            Connection.firm_id == firm_id
+        )
+    )
+    connections = {cid: (uid, provider.value) for cid, uid, provider in rows.all()}
+    named = {row.id: row.name for row in people}
+    return Names(named, connections, await tenant_domains(session, firm_id))
+
+
+async def tenant_domains(session: AsyncSession, firm_id: uuid.UUID) -> dict[str, str]:
+    """Each Microsoft tenant's domain, from the accounts seen there: connected accounts first,
+    then the consenting admin, then the emails of the people waiting on it."""
+    found: dict[str, str] = {}
+
+    def note(tenant: str | None, email: str | None) -> None:
+        domain = (email or "").rpartition("@")[2].lower()
+        if tenant and domain and tenant not in found:
+            found[tenant] = domain
+
+    accounts = await session.execute(
+        select(Connection.tenant_id, Connection.account_email, User.email)
+        .join(User, User.id == Connection.user_id)
+        .where(Connection.firm_id == firm_id, Connection.tenant_id.is_not(None))
+    )
+    rows = accounts.all()
+    for tenant, account, _ in rows:
+        note(tenant, account)
+    consents = await session.execute(
+        select(TenantConsent.tenant_id, TenantConsent.consented_by).where(
+            TenantConsent.firm_id == firm_id
+        )
+    )
+    for tenant, admin in consents.all():
+        note(tenant, admin)
+    for tenant, _, email in rows:
+        note(tenant, email)
+    return found
 
 
 async def admin_extras(session: AsyncSession, actor: Actor, settings: Settings) -> dict[str, Any]:
     events = await audit.list_events(session, actor, limit=AUDIT_SHOWN)
-    rows = await session.execute(select(User.id, User.name).where(User.firm_id == actor.firm_id))
-    names = dict(rows.all())
+    names = await _names(session, actor.firm_id)
     lines = [
         AuditLine(
             e.created_at,
-            names.get(e.actor_user_id, "") if e.actor_user_id else "",
-            e.action,
-            e.target,
+            names.people.get(e.actor_user_id, "a former user") if e.actor_user_id else "CaseCal",
+            action_label(e.action),
+            target_label(e.target, names),
+            detail_line(e.action, e.details or {}, names),
         )
         for e in events
     ]
-    return {"consents": await consent_panel(session, actor, settings), "audit": lines}
+    return {
+        "consents": await consent_panel(session, actor, settings),
+        "tenant_domains": names.tenants,
+        "audit": lines,
+    }
 
 
 def manager_extras(manager: ManagerContext, settings: Settings) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from casecal.services import subscriptions as sub_svc
 from casecal.store.tables import Connection, ConnectionStatus
 from casecal.sync.engine import SyncEngine
 from casecal.web.deps import SessionDep
+from casecal.web.ui.conflict_view import describe
 from casecal.web.ui.extras import admin_extras, manager_extras
 from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn, settings_of
 from casecal.web.ui.sync_page import admin_context, manager_context
@@ -41,7 +42,11 @@ async def sync_page(
         return render(request, "sync_admin.html", context | {"error": error}, signed=signed,
                       status_code=status_code)  # fmt: skip
     manager = await manager_context(session, actor)
-    context = {"m": manager, "error": error} | manager_extras(manager, settings_of(request))
+    conflicts = [(k, describe(k.winner, k.winner_snapshot, k.loser_snapshot,
+                              signed.user.time_zone)) for k in manager.conflicts]  # fmt: skip
+    context = {"m": manager, "conflicts": conflicts, "error": error} | manager_extras(
+        manager, settings_of(request)
+    )
     return render(request, "sync_manager.html", context, signed=signed, status_code=status_code)
 
 
