@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casecal.domain import overrides
 from casecal.domain.mapping import strip_footer
 from casecal.errors import Conflict, NotFound
-from casecal.services.access import Actor, require_editor
+from casecal.services import audit
+from casecal.services.access import Actor, require_admin, require_editor
 from casecal.services.appointments import update_appointment
+from casecal.services.entitlements import PAUSED_STATES
 from casecal.services.entries import delete_entry
 from casecal.services.paging import MAX_LIMIT, Page, fetch_page
 from casecal.store.tables import (
@@ -26,6 +28,7 @@ from casecal.store.tables import (
     SyncRun,
     utcnow,
 )
+from casecal.sync.cleanup import clean_up
 from casecal.sync.engine import PassReport, SyncEngine
 
 
@@ -94,9 +97,11 @@ async def list_runs(
 async def confirm_deletions(
     session: AsyncSession, actor: Actor, connection_id: uuid.UUID
 ) -> Connection:
-    """Release a connection paused by the mass-delete guard for the deletions it reported."""
+    """Release a connection paused by the mass-delete guard for the deletions it reported,
+    or allow the clean-up asked for a paused connection (which stays paused)."""
     row = await _visible(session, actor, connection_id)
-    if row.status is not ConnectionStatus.PAUSED_DELETIONS:
+    cleanup = row.status in PAUSED_STATES and row.cleanup_requested_at is not None
+    if row.status is not ConnectionStatus.PAUSED_DELETIONS and not cleanup:
         raise Conflict("the connection is not waiting for a deletion confirmation")
     last = await session.scalar(
         select(SyncRun)
@@ -106,9 +111,34 @@ async def confirm_deletions(
     )
     guard = (last.counts.get("guard") if last is not None else None) or {}
     row.confirmed_deletions = max(int(guard.get("deletions", 0)), int(guard.get("linked", 0)))
-    row.status, row.status_reason = ConnectionStatus.ACTIVE, ""
+    if not cleanup:
+        row.status, row.status_reason = ConnectionStatus.ACTIVE, ""
     await session.commit()
     return row
+
+
+async def request_cleanup(
+    session: AsyncSession, actor: Actor, connection_id: uuid.UUID, engine: SyncEngine
+) -> PassReport:
+    """The firm asks to remove the events CaseCal created in the calendar of a connection
+    paused by a removed seat or a cancelled subscription; runs it now (``sync.cleanup``)."""
+    require_admin(actor, "ask for a calendar's clean-up")
+    row = await _visible(session, actor, connection_id)
+    if row.status not in PAUSED_STATES:
+        raise Conflict(
+            "clean-up is only for a connection paused by a removed seat or a cancelled "
+            f"subscription (this one is {row.status.value})"
+        )
+    if row.cleanup_requested_at is None:
+        row.cleanup_requested_at = utcnow()
+        audit.record(session, actor.firm_id, actor.user_id, "connection.cleanup_requested",
+                     f"connection:{row.id}", {"user_id": str(row.user_id)})  # fmt: skip
+    await session.commit()
+    await session.close()
+    report = await clean_up(engine, actor.firm_id, connection_id)
+    if report.outcome == "busy":
+        raise Conflict("a pass of this connection is still running; try again in a moment")
+    return report
 
 
 def _conflicts(actor: Actor, *, include_restored: bool) -> Select[Any]:

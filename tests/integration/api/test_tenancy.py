@@ -127,6 +127,7 @@ def _bodies(b: dict[str, str]) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("POST", f"{p}/subscription/seats"): {"user_id": b["user_id"]},
         ("POST", f"{p}/connections/{{connection_id}}/sync"): None,
         ("POST", f"{p}/connections/{{connection_id}}/confirm-deletions"): None,
+        ("POST", f"{p}/connections/{{connection_id}}/cleanup"): None,
         ("POST", f"{p}/conflicts/{{conflict_id}}/restore"): None,
         ("POST", f"{p}/users/{{user_id}}/aliases"): {
             "provider": "google", "account_email": "taken-over@example.com",

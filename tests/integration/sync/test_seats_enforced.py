@@ -173,3 +173,58 @@ async def test_a_paused_connection_shows_in_the_connection_list(world: World) ->
     [row] = listed.json()["items"]
     assert row["status"] == "paused_no_seat"
     assert row["status_reason"].startswith("Paused: your Calendar Sync seat was removed")
+
+
+async def _cleanup(world: World, headers: dict[str, str] | None = None) -> Any:
+    url = f"/api/v1/connections/{world.connection_id}/cleanup"
+    return await world.api.post(url, headers=headers or world.admin)
+
+
+async def test_cleanup_removes_only_what_casecal_created(world: World) -> None:
+    world.app.state.sync_engine = world.engine
+    await _subscribe(world)
+    await _appointment(world, "Made in CaseCal")
+    body = {"case_id": world.case_id, "hearing_type": "Master", "start_at": SOON.isoformat()}
+    await world.post("/court-dates", body)
+    world.remote.insert("Dentist", SOON + timedelta(hours=3), SOON + timedelta(hours=4))
+    assert (await world.sync()).outcome == "ok"
+    assert len(world.titles()) == 3
+    assert (await _cleanup(world)).status_code == 409  # still active: nothing to clean up
+    await _call(world, "DELETE", f"/subscription/seats/{world.user_id}")
+    assert world.titles() != ["Dentist"]  # pausing deletes nothing
+
+    assert (await _cleanup(world, world.manager)).status_code == 403  # the firm asks
+    done = await _cleanup(world)
+    assert done.status_code == 200, done.text
+    assert done.json()["outcome"] == "ok"
+    assert done.json()["counts"]["out"] == {"deleted": 2}
+    assert world.titles() == ["Dentist"]
+    after = await _status(world)
+    assert (after["status"], after["cleanup_requested_at"]) == ("paused_no_seat", None)
+    hosted = sorted(a["title"] for a in await world.appointments())
+    assert hosted == ["Dentist", "Made in CaseCal"]  # nothing deleted in CaseCal
+    assert {"connection.cleanup_requested", "connection.cleaned_up"} <= set(await _actions(world))
+
+    await _call(world, "POST", "/subscription/seats", {"user_id": str(world.user_id)})
+    assert (await world.sync()).outcome == "ok"
+    assert len(world.titles()) == 3  # resumed: pushed again, once each
+
+
+async def test_a_large_cleanup_waits_for_confirmation(world: World) -> None:
+    world.app.state.sync_engine = world.engine
+    await _subscribe(world)
+    for n in range(26):
+        await _appointment(world, f"Meeting {n}")
+    assert (await world.sync()).outcome == "ok"
+    await _call(world, "DELETE", f"/subscription/seats/{world.user_id}")
+    held = (await _cleanup(world)).json()
+    assert held["outcome"] == "paused"
+    assert held["counts"]["guard"] == {"deletions": 26, "linked": 26}
+    assert len(world.titles()) == 26
+    url = f"/api/v1/connections/{world.connection_id}/confirm-deletions"
+    confirmed = await world.api.post(url, headers=world.admin)
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "paused_no_seat"  # confirming resumes nothing
+    done = (await _cleanup(world)).json()
+    assert done["outcome"] == "ok"
+    assert world.titles() == []

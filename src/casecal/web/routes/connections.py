@@ -90,6 +90,23 @@ async def confirm_deletions(
     return await svc.confirm_deletions(session, actor, connection_id)
 
 
+@router.post(
+    "/connections/{connection_id}/cleanup",
+    summary="Remove the events CaseCal created in a paused connection's calendar (firm admin)",
+    description="For a connection paused by a removed seat or a cancelled subscription. "
+    "Imported events stay. A large clean-up answers `paused` first: confirm it with "
+    "`POST .../confirm-deletions`, then ask again. The connection stays paused.",
+    response_model=PassPublic,
+)
+async def request_cleanup(
+    request: Request, session: SessionDep, actor: CurrentActor, connection_id: uuid.UUID
+) -> object:
+    report = await svc.request_cleanup(session, actor, connection_id, _engine(request))
+    return PassPublic(
+        run_id=report.run_id, outcome=report.outcome, counts=report.counts, error=report.error
+    )
+
+
 @router.get(
     "/conflicts",
     summary="Open conflicts, newest first",
