@@ -85,9 +85,10 @@ def emulators(
 
 def _serve_demo_emulators(host: str, port: int, casecal_url: str, smtp_port: int) -> None:
     """What ``casecal demo`` runs in its child process: seeded emulators and the mail catcher."""
-    from casecal.demo_stack import build_demo_emulators
+    from casecal.demo_stack import build_demo_emulators, stop_when_orphaned
     from casecal.mailcatcher import MailCatcher
 
+    stop_when_orphaned()
     catcher = MailCatcher()
     catcher.start(host, smtp_port)
     try:
@@ -214,7 +215,13 @@ def demo(
     their own; CaseCal seeded and served as installed, with the URLs, sign-ins and tokens
     printed. Ctrl+C stops both."""
     from casecal.demo import print_demo, seed_demo
-    from casecal.demo_stack import DemoAddresses, demo_settings, emulators_process, port_in_use
+    from casecal.demo_stack import (
+        DemoAddresses,
+        demo_settings,
+        emulators_process,
+        exit_on_sigterm,
+        port_in_use,
+    )
     from casecal.web.app import create_app
 
     addresses = DemoAddresses(port=port, emulator_port=emulator_port, smtp_port=smtp_port)
@@ -240,6 +247,7 @@ def demo(
         if seed_only:
             return
         console.print("[green]Serving.[/green] Ctrl+C stops the demo.")
+        exit_on_sigterm()
         uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
 
 

@@ -5,9 +5,12 @@ and the "providers": they talk over loopback HTTP and SMTP, as with the real ser
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -121,6 +124,30 @@ def emulators_argv(addresses: DemoAddresses) -> list[str]:
     ]  # fmt: skip
 
 
+def stop_when_orphaned(interval: float = 0.5) -> None:
+    """In the emulators process: stop (SIGTERM, uvicorn's graceful exit) once the demo that
+    started it is gone, even if it was killed before it could stop its child."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="stop-when-orphaned", daemon=True).start()
+
+
+def exit_on_sigterm() -> None:
+    """In the demo process: SIGTERM ends it like Ctrl+C does, through its clean-up (uvicorn
+    re-raises the signal after its own graceful shutdown, and Python's default for SIGTERM
+    would end the process there, leaving the emulators process behind)."""
+
+    def leave(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
+
+
 class DemoStartError(RuntimeError):
     """The emulators process did not come up."""
 
@@ -143,7 +170,8 @@ def _wait_until_serving(process: subprocess.Popen[bytes], url: str) -> None:
 def emulators_process(addresses: DemoAddresses) -> Iterator[subprocess.Popen[bytes]]:
     """``casecal emulators --demo`` as a child process, serving once this yields, and
     terminated (then killed, if it lingers) when the block ends."""
-    process = subprocess.Popen(emulators_argv(addresses), stdout=subprocess.DEVNULL)  # noqa: S603 - our own command line
+    argv = emulators_argv(addresses)
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603 - our own command
     try:
         _wait_until_serving(process, f"{addresses.emulators_url}/mail.json")
         yield process

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 CASECAL = [sys.executable, "-m", "casecal.cli"]
 
@@ -31,7 +32,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_demo_serves_the_api_with_the_printed_token(tmp_path: Path) -> None:
-    port, emulator_port = _free_port(), _free_port()
+    port, emulator_port, smtp_port = _free_port(), _free_port(), _free_port()
     proc = subprocess.Popen(
         [
             *CASECAL,
@@ -40,6 +41,8 @@ def test_demo_serves_the_api_with_the_printed_token(tmp_path: Path) -> None:
             str(port),
             "--emulator-port",
             str(emulator_port),
+            "--smtp-port",
+            str(smtp_port),
             "--data-dir",
             str(tmp_path / "demo"),
         ],
@@ -79,11 +82,31 @@ def test_demo_serves_the_api_with_the_printed_token(tmp_path: Path) -> None:
         emulators = f"http://127.0.0.1:{emulator_port}"
         assert httpx.get(f"{emulators}/microsoft/view/", timeout=5).status_code == 200
         assert "casecal-demo" in printed  # the sign-in password is printed
+        assert f"{emulators}/mail" in printed
+        assert httpx.get(f"{emulators}/mail", timeout=5).status_code == 200
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         if proc.stdout is not None:
             proc.stdout.close()
+    # The emulators ran in a child process of the demo's, and stopped with it.
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{emulator_port}/", timeout=2)
+
+
+def test_demo_refuses_ports_in_use_before_touching_anything(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        result = subprocess.run(
+            [*CASECAL, "demo", "--port", str(busy), "--emulator-port", str(_free_port()),
+             "--smtp-port", str(_free_port()), "--data-dir", str(tmp_path / "demo")],
+            capture_output=True, text=True, env=_env(tmp_path), timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"Port(s) {busy} already in use" in result.stderr
+    assert not (tmp_path / "demo").exists()
 
 
 def test_firm_create_prints_ids_and_a_working_token(tmp_path: Path) -> None:
