@@ -5,6 +5,7 @@ channel per short window."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -295,3 +297,31 @@ async def test_a_lifecycle_event_the_provider_cannot_serve_leaves_a_resync(
         connection = await session.get(Connection, receivers.connection_id)
         assert connection is not None
         assert connection.sync_requested_at is not None
+
+
+async def test_a_keep_alive_connection_survives_malformed_notifications(
+    receivers: Receivers,
+) -> None:
+    """Over real HTTP: the connection a malformed body came on serves the next request."""
+    config = uvicorn.Config(receivers.app, host="127.0.0.1", port=0, lifespan="off", ws="none",
+                            log_level="warning")  # fmt: skip
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                if server.started:
+                    break
+                await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits) as http:
+            for body in ('{"value": null}', f'{{"value": {DEEP}}}', '{"value": true}'):
+                response = await http.post("/webhooks/microsoft", content=body)
+                assert response.status_code == 400
+                assert response.headers.get("connection") != "close"
+            ok = await http.post("/webhooks/microsoft", json={"value": [graph_item()]})
+            assert ok.status_code == 202
+    finally:
+        server.should_exit = True
+        await serving
