@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain import overrides
 from casecal.domain.mapping import strip_footer
+from casecal.domain.visibility import View
 from casecal.errors import Conflict, NotFound
-from casecal.services import audit
+from casecal.services import audit, privacy
 from casecal.services.access import Actor, require_admin, require_editor
 from casecal.services.appointments import update_appointment
 from casecal.services.entitlements import PAUSED_STATES
@@ -164,11 +165,33 @@ async def list_conflicts(
 
 async def page_conflicts(
     session: AsyncSession, actor: Actor, *, include_restored: bool, limit: int, offset: int
-) -> Page[ConflictRecord]:
-    """One page of the conflicts the actor sees, newest first."""
+) -> Page[ConflictRecord | dict[str, Any]]:
+    """One page of the conflicts the actor sees, newest first; both versions of an
+    appointment the actor may not read in full are busy blocks (``services.privacy``)."""
     query = _conflicts(actor, include_restored=include_restored)
     order = (ConflictRecord.created_at.desc(), ConflictRecord.id)
-    return await fetch_page(session, query, order_by=order, limit=limit, offset=offset)
+    page: Page[ConflictRecord] = await fetch_page(
+        session, query, order_by=order, limit=limit, offset=offset
+    )
+    return Page(await _readable(session, actor, page.items), page.total, limit, offset)
+
+
+async def _readable(
+    session: AsyncSession, actor: Actor, records: list[ConflictRecord]
+) -> list[ConflictRecord | dict[str, Any]]:
+    ids = [r.entry_id for r in records if r.entry_kind is EntryKind.APPOINTMENT]
+    rows = (await session.scalars(select(Appointment).where(Appointment.id.in_(ids)))).all()
+    views = {row.id: privacy.view(actor, row) for row in rows}
+    out: list[ConflictRecord | dict[str, Any]] = []
+    for record in records:
+        if views.get(record.entry_id, View.FULL) is View.FULL:
+            out.append(record)
+            continue
+        shown = {c.key: getattr(record, c.key) for c in ConflictRecord.__table__.columns}
+        shown["winner_snapshot"] = privacy.busy_snapshot(record.winner_snapshot)
+        shown["loser_snapshot"] = privacy.busy_snapshot(record.loser_snapshot)
+        out.append(shown)
+    return out
 
 
 async def restore_conflict(

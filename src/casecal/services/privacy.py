@@ -82,6 +82,15 @@ def require_full(actor: Actor, row: Appointment) -> None:
         raise PermissionDenied("this appointment is private to its owner")
 
 
+_WHEN = ("start", "end", "time_zone", "deleted", "occurrence", "original_start", "removed")
+
+
+def busy_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A conflict's version of an appointment as a busy block: when, not what."""
+    kept = {key: value for key, value in snapshot.items() if key in _WHEN}
+    return kept if snapshot.get("deleted") else kept | {"title": BUSY_TITLE}
+
+
 def _missing(row: Appointment) -> NotFound:
     """Hidden answers exactly like missing (the same words as ``lookups.get_in_firm``)."""
     return NotFound(f"no appointment with id {row.id} in this firm")

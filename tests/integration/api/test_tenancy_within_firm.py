@@ -13,7 +13,14 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.integration.api.conftest import API, FirmWorld, Member, is_problem
 
-from casecal.store.tables import Appointment
+from casecal.store.tables import (
+    Appointment,
+    ConflictRecord,
+    Connection,
+    ConnectionStatus,
+    EntryKind,
+    ProviderName,
+)
 
 START = datetime(2026, 5, 4, 15, 0, tzinfo=UTC)
 WINDOW = {"start": "2026-05-01T00:00:00Z", "end": "2026-06-01T00:00:00Z", "limit": 200}
@@ -126,3 +133,37 @@ async def test_the_owner_shares_and_unshares_an_import(
     back = await client.post(f"{url}/{personal}/unshare", headers=firm_a.cm1.auth)
     assert back.json()["shared"] is False
     is_problem(await client.get(f"{url}/{personal}", headers=firm_a.cm2.auth), 404)
+
+
+async def test_conflicts_show_a_busy_block_of_what_the_admin_may_not_read(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], firm_a: FirmWorld
+) -> None:
+    ids = await _seed(sessionmaker, firm_a)
+    version = {"title": "Therapy", "description": "secret notes", "location": "secret place",
+               "start": "2026-05-04T15:00:00+00:00", "end": "2026-05-04T16:00:00+00:00",
+               "time_zone": "UTC"}  # fmt: skip
+    async with sessionmaker() as session, session.begin():
+        connection = Connection(
+            firm_id=uuid.UUID(firm_a.id), user_id=uuid.UUID(firm_a.cm1.id),
+            provider=ProviderName.GOOGLE, status=ConnectionStatus.ACTIVE, calendar_id="c",
+        )  # fmt: skip
+        session.add(connection)
+        await session.flush()
+        for combo in (("remote", False, False, False), ("host", True, False, False)):
+            session.add(
+                ConflictRecord(
+                    firm_id=uuid.UUID(firm_a.id), connection_id=connection.id,
+                    entry_kind=EntryKind.APPOINTMENT, entry_id=uuid.UUID(ids[_title(*combo)]),
+                    winner="remote", winner_snapshot=version, loser_snapshot=version,
+                )
+            )  # fmt: skip
+    admin = (await client.get(f"{API}/conflicts", headers=firm_a.admin.auth)).json()["items"]
+    by_entry = {item["entry_id"]: item for item in admin}
+    personal = by_entry[ids[_title("remote", False, False, False)]]
+    for side in ("winner_snapshot", "loser_snapshot"):
+        assert personal[side] == {"title": "Busy", "start": version["start"],
+                                  "end": version["end"], "time_zone": "UTC"}  # fmt: skip
+    firm_wide = by_entry[ids[_title("host", True, False, False)]]
+    assert firm_wide["loser_snapshot"]["description"] == "secret notes"
+    owner = (await client.get(f"{API}/conflicts", headers=firm_a.cm1.auth)).json()["items"]
+    assert {item["loser_snapshot"]["title"] for item in owner} == {"Therapy"}
