@@ -41,13 +41,15 @@ class Budget:
     """Failures allowed in ``window`` before the key is locked."""
     window: timedelta = WINDOW
     lock: timedelta = WINDOW
+    trusted_device: bool = False
+    """A known browser's own budget: it starts again when that browser signs in."""
 
 
 def budgets_for(*, email: str, address: str, device: str | None, limit: int) -> tuple[Budget, ...]:
     """The budgets one attempt spends: its trusted device's own, else the email's and the
     address's shared ones."""
     if device is not None:
-        return (Budget(throttle_key("device", device), limit),)
+        return (Budget(throttle_key("device", device), limit, trusted_device=True),)
     return (
         Budget(throttle_key("email", email), limit),
         Budget(throttle_key("addr", address), limit * ADDRESS_FACTOR),
@@ -107,8 +109,9 @@ async def record_failure(session: AsyncSession, budgets: Sequence[Budget], now: 
     await session.commit()
 
 
-async def forget(session: AsyncSession, budgets: Sequence[Budget]) -> None:
-    """A successful sign-in clears its trusted device's count (the caller commits)."""
-    await session.execute(
-        delete(SignInThrottle).where(SignInThrottle.key.in_([b.key for b in budgets]))
-    )
+async def forget_device(session: AsyncSession, budgets: Sequence[Budget]) -> None:
+    """A successful sign-in clears its trusted device's count (the caller commits); the
+    shared budgets of an email or address are left to expire."""
+    keys = [b.key for b in budgets if b.trusted_device]
+    if keys:
+        await session.execute(delete(SignInThrottle).where(SignInThrottle.key.in_(keys)))

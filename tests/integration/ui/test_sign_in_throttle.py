@@ -89,6 +89,20 @@ async def test_a_known_browser_spends_its_own_budget(app: FastAPI, ui_firm: UiFi
         assert (await sign_in(other, email)).status_code == 303
 
 
+async def test_a_known_browser_signing_in_starts_its_budget_again(
+    app: FastAPI, ui_firm: UiFirm
+) -> None:
+    _limit(app, 3)
+    email = ui_firm.cm2.email
+    async with _browser(app, "203.0.113.12") as known:
+        assert (await sign_in(known, email)).status_code == 303
+        for _ in range(3):
+            known.cookies.delete("casecal_session")
+            for _ in range(2):
+                assert (await sign_in(known, email, "typo")).status_code == 401
+            assert (await sign_in(known, email)).status_code == 303
+
+
 async def test_a_device_cookie_is_for_its_email_only(app: FastAPI, ui_firm: UiFirm) -> None:
     _limit(app, 2)
     async with _browser(app, "203.0.113.10") as browser, _browser(app, "203.0.113.11") as b2:

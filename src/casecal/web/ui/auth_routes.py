@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casecal.auth.devices import DEVICE_COOKIE, DEVICE_DAYS, device_for, issue_device
 from casecal.auth.encryption import secret_material
 from casecal.auth.signed import sign, unsign
-from casecal.auth.throttle import Budget, budgets_for, forget, locked_until, record_failure
+from casecal.auth.throttle import Budget, budgets_for, forget_device, locked_until, record_failure
 from casecal.auth.throttle import retry_after as seconds_until
 from casecal.domain.client_address import client_address, trusted_networks
 from casecal.services.sign_in import Opened, accounts_opened, active_user
@@ -101,8 +101,7 @@ async def _signed_in(
 ) -> Response:
     """Start the session; the browser gets (a fresh) device cookie for this email."""
     settings = settings_of(request)
-    if len(budgets) == 1:  # a trusted device's own budget starts again
-        await forget(session, budgets)
+    await forget_device(session, budgets)
     value = await start_web_session(session, user, settings)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, value, settings)
