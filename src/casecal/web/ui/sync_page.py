@@ -31,6 +31,11 @@ from casecal.web.ui.views import PROVIDER_LABELS, counts_line
 RUNS_SHOWN = 10
 
 
+def was_authorised(row: Connection) -> bool:
+    """The provider granted access at least once (so account and times mean something)."""
+    return row.refresh_token_enc is not None or row.last_authorized_at is not None
+
+
 @dataclass(frozen=True)
 class ConnectionView:
     row: Connection
@@ -40,6 +45,10 @@ class ConnectionView:
     @property
     def provider_label(self) -> str:
         return PROVIDER_LABELS[self.row.provider]
+
+    @property
+    def authorised(self) -> bool:
+        return was_authorised(self.row)
 
     @property
     def last_counts(self) -> str:
@@ -107,7 +116,7 @@ async def connection_view(session: AsyncSession, row: Connection) -> ConnectionV
     last = await _last_run(session, row.id)
     facts = ConnectionFacts(
         row.status,
-        authorised=row.refresh_token_enc is not None,
+        authorised=was_authorised(row),
         syncing=last is not None and last.outcome == "running",
         reason=row.status_reason,
         consent_granted=await _consent_granted(session, row),
