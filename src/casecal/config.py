@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from casecal.domain.client_address import trusted_networks
 
 MICROSOFT_SCOPES = ("openid", "email", "profile", "offline_access", "User.Read",
                     "Calendars.ReadWrite")  # fmt: skip
@@ -84,6 +86,12 @@ class Settings(BaseSettings):
     """Scale-out (PostgreSQL, ``casecal worker`` processes, the embedded scheduler off): hand
     each trigger (an entry saved, a webhook, a connection activated) to the workers' queue at
     once, instead of leaving it to their periodic sweep."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        trusted_networks(value)  # a malformed entry fails at start-up, named, not at sign-in
+        return value
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

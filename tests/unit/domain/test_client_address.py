@@ -3,12 +3,15 @@ read from the right, and a client cannot hide behind addresses it wrote itself."
 
 from __future__ import annotations
 
+import re
 from ipaddress import ip_address
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from casecal.config import Settings
 from casecal.domain.client_address import client_address, trusted_networks
 
 PROXIES = trusted_networks(["10.0.0.0/8", "2001:db8::1", " 192.168.1.1 "])
@@ -44,3 +47,9 @@ def test_a_malformed_proxy_setting_is_named() -> None:
 def test_an_untrusted_peer_never_borrows_a_forwarded_address(headers: list[str], peer: str) -> None:
     assume(not any(ip_address(peer) in network for network in PROXIES))
     assert client_address(peer, headers, PROXIES) == peer
+
+
+def test_settings_refuse_a_malformed_proxy_at_start_up() -> None:
+    assert Settings(trusted_proxies=["10.0.0.0/8", "::1"]).trusted_proxies == ["10.0.0.0/8", "::1"]
+    with pytest.raises(ValidationError, match=re.escape("'10.0.0.300'")):
+        Settings(trusted_proxies=["10.0.0.300"])
