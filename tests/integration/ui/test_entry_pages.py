@@ -201,6 +201,10 @@ async def test_validation_errors_show_by_their_field_and_keep_the_values(
                       "time_zone": "Mars/Olympus"},
         "rrule": {"title": "Odd", **hour, "end_at": "2026-03-10T11:00", **ny,
                   "repeat": "custom", "rrule": "FREQ=SECONDLY"},
+        "repeat": {"title": "Too many", **hour, "end_at": "2026-03-10T11:00", **ny,
+                   "repeat": "DAILY", "repeat_count": "5000"},  # past the series limits
+        "repeat_count": {"title": "Endless", **hour, "end_at": "2026-03-10T11:00", **ny,
+                         "repeat": "DAILY"},
         "start_at": {"title": "In the gap", "start_at": "2026-03-08T02:30",
                      "end_at": "2026-03-08T03:30", **ny},
     }  # fmt: skip

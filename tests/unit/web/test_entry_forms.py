@@ -28,7 +28,6 @@ NY = "America/New_York"
     ("values", "all_day", "rule"),
     [
         ({}, False, None),
-        ({"repeat": "WEEKLY"}, False, "FREQ=WEEKLY"),
         ({"repeat": "DAILY", "repeat_count": "10"}, False, "FREQ=DAILY;COUNT=10"),
         ({"repeat": "MONTHLY", "repeat_until": "2026-06-30"}, True, "FREQ=MONTHLY;UNTIL=20260630"),
         # a timed series ends at the end of that day in its zone, given in UTC
@@ -48,6 +47,7 @@ def test_the_repeat_picker_makes_a_rule(
     ("values", "field"),
     [
         ({"repeat": "custom"}, "rrule"),
+        ({"repeat": "WEEKLY"}, "repeat_count"),  # a series ends
         ({"repeat": "HOURLY"}, "repeat"),
         ({"repeat": "DAILY", "repeat_count": "0"}, "repeat_count"),
         ({"repeat": "DAILY", "repeat_count": "3", "repeat_until": "2026-06-30"}, "repeat_until"),
@@ -102,4 +102,5 @@ def test_service_messages_read_in_the_forms_words() -> None:
         "Ends (Sat 5 Dec 2026, 09:00 EST) is before Starts (Sat 5 Dec 2026, 10:00 EST)"
     )
     assert field_of(EntryKind.APPOINTMENT, "exdates") == "rrule"
+    assert field_of(EntryKind.APPOINTMENT, "rrule", {"repeat": "DAILY"}) == "repeat"
     assert field_of(EntryKind.STEP_REMINDER, "start") == ""

@@ -70,7 +70,7 @@ FORMS: Mapping[EntryKind, tuple[FormField, ...]] = {
             "Number of times",
             "number",
             group="repeat",
-            hint="Leave empty to repeat without end (or use an end date).",
+            hint="Or an end date: a series ends within 999 times and 10 years.",
         ),
         FormField("repeat_until", "Until (last day)", "date", group="repeat"),
         FormField("rrule", "Repeat rule (RRULE)", group="repeat", hint=RULE_HINT),
@@ -150,10 +150,13 @@ class FormErrors(Exception):
         self.errors = errors
 
 
-def field_of(kind: EntryKind, name: str | None) -> str:
-    """The form field an error about ``name`` is shown by (``""``: above the form)."""
+def field_of(kind: EntryKind, name: str | None, values: Mapping[str, str] | None = None) -> str:
+    """The form field an error about ``name`` is shown by (``""``: above the form); a rule
+    made by the repeat picker is the picker's."""
     aliases = {"exdates": "rrule", "overrides": "rrule", "start": "start_at", "end": "end_at"}
     target = aliases.get(name or "", name or "")
+    if target == "rrule" and (values or {}).get("repeat", "custom") not in ("", "custom"):
+        target = "repeat"
     return target if any(f.name == target for f in FORMS[kind]) else ""
 
 
@@ -214,7 +217,7 @@ def repeat_rule(values: Mapping[str, str], *, all_day: bool, zone: str) -> str |
         except (ValueError, KeyError, OverflowError):
             return f"FREQ={choice};UNTIL={last:%Y%m%d}T235959Z"  # the zone's error comes later
         return f"FREQ={choice};UNTIL={end:%Y%m%dT%H%M%SZ}"
-    return f"FREQ={choice}"
+    raise FormErrors({"repeat_count": "Give a number of times or an end date: a series ends."})
 
 
 def _raw(kind: EntryKind, values: Mapping[str, str], default_zone: str) -> dict[str, Any]:

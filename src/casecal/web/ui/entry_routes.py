@@ -132,7 +132,7 @@ async def _save(
     except DomainError as exc:
         await session.rollback()
         zone = values.get("time_zone") or signed.user.time_zone
-        errors = {field_of(kind, exc.field): readable(kind, exc.detail, zone)}
+        errors = {field_of(kind, exc.field, values): readable(kind, exc.detail, zone)}
     else:
         if entry is None:
             week = day_of(saved, signed.user.time_zone).isoformat()
