@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain.entries import EntryKind
@@ -19,7 +20,7 @@ from casecal.services.case_entries import create_case_entry, update_case_entry
 from casecal.services.cases import list_cases
 from casecal.services.paging import MAX_LIMIT
 from casecal.services.users import list_users
-from casecal.store.tables import ENTRY_TABLES, Appointment, Role
+from casecal.store.tables import ENTRY_TABLES, Appointment, Case, Role, User
 
 EntryRow = Any
 """An Appointment, CourtDate, Interview or StepReminder row."""
@@ -56,19 +57,35 @@ def may_edit(actor: Actor, entry: EntryRow | None = None) -> bool:
 
 
 async def visible_entry(
-    session: AsyncSession, actor: Actor, kind: EntryKind, raw_id: str
+    session: AsyncSession, actor: Actor, kind: str, raw_id: str
 ) -> EntryRow | None:
-    """The live entry the URL names if the viewer may see it; otherwise ``None``, the same
-    for a malformed id, another firm's entry, a deleted one and one the viewer may not see."""
+    """The live entry ``/entries/<kind>/<id>`` names if the viewer may see it; otherwise
+    ``None``, the same for an unknown kind, a malformed id, another firm's entry, a deleted
+    one and one the viewer may not see."""
+    entry_kind = kind_of(kind)
     try:
         entry_id = uuid.UUID(raw_id)
     except ValueError:
         return None
+    if entry_kind is None:
+        return None
     try:
-        entry = await entries.get_entry(session, actor, ENTRY_TABLES[kind], entry_id)
+        entry = await entries.get_entry(session, actor, ENTRY_TABLES[entry_kind], entry_id)
     except NotFound:
         return None
     return entry if may_see(actor, entry) else None
+
+
+async def names(session: AsyncSession, entry: EntryRow) -> dict[str, str]:
+    """Readable names of the people and the case ``entry`` refers to, by id."""
+    ids = [getattr(entry, n, None) for n in ("owner_id", "assigned_user_id")]
+    people = await session.scalars(select(User).where(User.id.in_([i for i in ids if i])))
+    found = {str(u.id): f"{u.name} ({u.email})" for u in people}
+    case_id = getattr(entry, "case_id", None)
+    case = await session.get(Case, case_id) if case_id is not None else None
+    if case is not None and case.firm_id == entry.firm_id:
+        found[str(case.id)] = f"{case.number} · {case.beneficiary}"
+    return found
 
 
 async def choices(session: AsyncSession, actor: Actor) -> dict[str, list[tuple[str, str]]]:

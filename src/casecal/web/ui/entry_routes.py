@@ -8,12 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain.entries import EntryKind
 from casecal.errors import DomainError
-from casecal.store.tables import Case, User
 from casecal.web.deps import SessionDep
 from casecal.web.ui import entry_data
 from casecal.web.ui.entry_facts import day_of, entry_facts, title_of
@@ -155,32 +153,18 @@ async def create_entry(
     return await _save(request, session, signed, entry_kind)
 
 
-async def _names(session: AsyncSession, entry: Any) -> dict[str, str]:
-    ids = [getattr(entry, n, None) for n in ("owner_id", "assigned_user_id")]
-    people = await session.scalars(select(User).where(User.id.in_([i for i in ids if i])))
-    names = {str(u.id): f"{u.name} ({u.email})" for u in people}
-    case_id = getattr(entry, "case_id", None)
-    case = await session.get(Case, case_id) if case_id is not None else None
-    if case is not None and case.firm_id == entry.firm_id:
-        names[str(case.id)] = f"{case.number} · {case.beneficiary}"
-    return names
-
-
 @router.get("/entries/{kind}/{entry_id}")
 async def show_entry(
     request: Request, session: SessionDep, signed: CurrentWebSession, kind: str, entry_id: str
 ) -> Response:
-    entry_kind = entry_data.kind_of(kind)
-    entry = await entry_data.visible_entry(session, signed.actor, entry_kind, entry_id) if (
-        entry_kind is not None
-    ) else None  # fmt: skip
+    entry = await entry_data.visible_entry(session, signed.actor, kind, entry_id)
     if entry is None:
         return not_found(request, signed)
     zone = signed.user.time_zone
     context = {
         "entry": entry,
         "title": title_of(entry),
-        "facts": entry_facts(entry, zone, await _names(session, entry)),
+        "facts": entry_facts(entry, zone, await entry_data.names(session, entry)),
         "week": day_of(entry, zone).isoformat(),
         "can_edit": entry_data.may_edit(signed.actor, entry),
         "notice": ENTRY_NOTICES.get(request.query_params.get("done", ""), ""),
@@ -191,15 +175,12 @@ async def show_entry(
 async def _editable(
     request: Request, session: AsyncSession, signed: SignedIn, kind: str, entry_id: str
 ) -> tuple[EntryKind, Any] | Response:
-    entry_kind = entry_data.kind_of(kind)
-    if entry_kind is None:
-        return not_found(request, signed)
-    entry = await entry_data.visible_entry(session, signed.actor, entry_kind, entry_id)
+    entry = await entry_data.visible_entry(session, signed.actor, kind, entry_id)
     if entry is None:
         return not_found(request, signed)
     if not entry_data.may_edit(signed.actor, entry):
         return read_only(request, signed)
-    return entry_kind, entry
+    return EntryKind(entry.kind), entry
 
 
 @router.get("/entries/{kind}/{entry_id}/edit")
