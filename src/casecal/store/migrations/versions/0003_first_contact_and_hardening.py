@@ -32,7 +32,9 @@ def upgrade() -> None:
     with op.batch_alter_table("appointments") as batch:
         batch.alter_column("shared", server_default=None)
     with op.batch_alter_table("connections") as batch:
-        batch.add_column(sa.Column("cleanup_requested_at", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("cleanup_requested_at", UTCDateTime(timezone=True), nullable=True)
+        )
     with op.batch_alter_table("push_channels") as batch:
         batch.add_column(sa.Column("last_valid_at", UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("last_refused_at", UTCDateTime(timezone=True), nullable=True))
