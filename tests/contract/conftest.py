@@ -25,6 +25,7 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     receiver = Receiver()
     hooks = httpx.MockTransport(receiver)
     emulator: GoogleEmulator | MicrosoftEmulator
+    # A fixed seed for repeatable ids; push deliveries go to the in-process receiver.
     if request.param == "google":
         emulator = GoogleEmulator(seed=3, notifier_transport=hooks)
     else:

@@ -43,6 +43,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    # A laptop-sized window, so screenshots are comparable from run to run.
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     context.set_default_timeout(STEP_TIMEOUT_MS)
     try:

@@ -14,7 +14,7 @@ from casecal.emulators.google import GoogleEmulator
 
 @pytest.fixture
 def emu() -> GoogleEmulator:
-    emulator = GoogleEmulator(seed=0)
+    emulator = GoogleEmulator(seed=0)  # a fixed seed: ids and tokens repeat from run to run
     emulator.add_account(ALICE, name="Alice Example")
     emulator.register_client(CLIENT_ID, CLIENT_SECRET, [REDIRECT])
     return emulator

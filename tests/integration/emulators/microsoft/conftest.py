@@ -20,6 +20,7 @@ def receiver() -> Receiver:
 
 @pytest.fixture
 def emu(receiver: Receiver) -> MicrosoftEmulator:
+    # A fixed seed for repeatable ids; notifications go in-process to the receiver, not HTTP.
     return MicrosoftEmulator(seed=7, notifier_transport=httpx.ASGITransport(app=receiver.app))
 
 
