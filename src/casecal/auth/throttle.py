@@ -105,8 +105,19 @@ async def record_failure(session: AsyncSession, budgets: Sequence[Budget], now: 
             .where(row.key == budget.key, row.failures >= budget.limit)
             .values(locked_until=now + budget.lock)
         )
-    await session.execute(delete(row).where(row.expires_at <= now))
+    await purge_expired(session, now)
     await session.commit()
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
+    """Delete the rows whose budgets have expired (in the caller's transaction); also run by
+    the scheduled housekeeping, so an attack that stopped leaves nothing behind."""
+    result = await session.execute(
+        delete(SignInThrottle)
+        .where(SignInThrottle.expires_at <= now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def forget_device(session: AsyncSession, budgets: Sequence[Budget]) -> None:

@@ -1,6 +1,7 @@
 """Scheduled purges of what CaseCal no longer needs and should not keep: the PKCE verifier and
-nonce of OAuth states once used or expired, the states themselves an hour later, and expired
-web sessions. Run by the embedded scheduler's sweep and by the workers' periodic task."""
+nonce of OAuth states once used or expired, the states themselves an hour later, expired web
+sessions and expired sign-in throttle keys. Run by the embedded scheduler's sweep and by the
+workers' periodic task."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import structlog
 from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from casecal.auth.throttle import purge_expired
 from casecal.store.tables import OAuthState, WebSession, utcnow
 
 log = structlog.get_logger(__name__)
@@ -30,6 +32,7 @@ class Purged:
     states_scrubbed: int = 0
     states_deleted: int = 0
     sessions_deleted: int = 0
+    throttle_keys_deleted: int = 0
 
 
 def _count(result: object) -> int:
@@ -57,7 +60,8 @@ async def purge(session: AsyncSession, now: datetime) -> Purged:
         .where(WebSession.expires_at <= now)
         .execution_options(synchronize_session=False)
     )
-    return Purged(_count(scrubbed), _count(states), _count(sessions))
+    throttle = await purge_expired(session, now)
+    return Purged(_count(scrubbed), _count(states), _count(sessions), throttle)
 
 
 class Housekeeping:
@@ -83,7 +87,8 @@ class Housekeeping:
         if purged != Purged():
             log.info("housekeeping", states_scrubbed=purged.states_scrubbed,
                      states_deleted=purged.states_deleted,
-                     sessions_deleted=purged.sessions_deleted)  # fmt: skip
+                     sessions_deleted=purged.sessions_deleted,
+                     throttle_keys_deleted=purged.throttle_keys_deleted)  # fmt: skip
         return purged
 
     async def run_if_due(self) -> Purged | None:

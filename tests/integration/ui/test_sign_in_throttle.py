@@ -17,6 +17,7 @@ from tests.integration.ui.conftest import PASSWORD, UiFirm, csrf_of, sign_in
 
 from casecal.auth.throttle import Budget, locked_until, record_failure, throttle_key
 from casecal.store.tables import SignInThrottle, utcnow
+from casecal.sync.housekeeping import purge
 
 # The throttle's statements are dialect-specific upserts: both databases run them.
 
@@ -166,6 +167,21 @@ async def test_counts_are_hashed_expire_and_are_purged(
         dump = repr((await session.execute(text("SELECT * FROM sign_in_throttle"))).all())
     assert "new@x.test" not in dump
     assert len(new.key) == 64
+
+
+async def test_scheduled_housekeeping_purges_expired_keys(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    now = utcnow()
+    gone, kept = (Budget(throttle_key("addr", a), limit=5) for a in ("192.0.2.1", "192.0.2.2"))
+    async with sessionmaker() as session:
+        await record_failure(session, [kept], now)
+        await record_failure(session, [gone], now - timedelta(hours=2))  # no failure after it
+    async with sessionmaker() as session, session.begin():
+        purged = await purge(session, now)
+    assert purged.throttle_keys_deleted == 1
+    async with sessionmaker() as session:
+        assert list(await session.scalars(select(SignInThrottle.key))) == [kept.key]
 
 
 async def test_the_window_moves_on(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
