@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-_LINK = re.compile(r"https?://[^\s<>&\"]+")
+_LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,12 @@ class MailCatcher:
 
 def _linked(text: str) -> str:
     """Escaped text with its URLs made links (the emails' one-click links)."""
-    escaped = html.escape(text)
-    return _LINK.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+    out, last = [], 0
+    for match in _LINK.finditer(text):
+        url = html.escape(match.group(0))
+        out += [html.escape(text[last : match.start()]), f'<a href="{url}">{url}</a>']
+        last = match.end()
+    return "".join([*out, html.escape(text[last:])])
 
 
 def render_mail_page(messages: list[CaughtMail]) -> str:
