@@ -245,3 +245,34 @@ async def test_series_without_end_or_huge_counts_render_only_the_week_shown(
     assert grid.count("Daily million") == 7
     if today >= date(2026, 1, 5):  # the agenda starts today: 30 days of each
         assert agenda.count("Daily forever") == 30
+
+
+async def test_a_series_running_for_decades_still_shows_in_this_week(
+    client: httpx.AsyncClient, ui_firm: UiFirm, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """An imported daily series without end from 2000 (more occurrences before the week than
+    one expansion may make) is expanded from near the week: it shows each day, a cancelled
+    day and a moved occurrence as they are."""
+    cm1 = ui_firm.actor(ui_firm.cm1, Role.CASE_MANAGER)
+    async with sessionmaker() as session:
+        row = await create_appointment(session, cm1, {
+            "title": "Morning check-in", "start_at": datetime(2000, 1, 3, 9, 0),
+            "end_at": datetime(2000, 1, 3, 9, 15), "time_zone": "America/New_York",
+            "rrule": "FREQ=DAILY;COUNT=2",
+        })  # fmt: skip
+        row.rrule, row.ends_at, row.origin = "FREQ=DAILY", None, "remote"
+        row.exdates = ["2026-03-11T13:00:00+00:00"]  # stored in UTC: 9:00 in New York
+        late = {"title": "Check-in (late)", "location": "", "notes": ""}
+        row.overrides = [late | {"original_start": "2026-03-12T13:00:00+00:00",
+                                 "start": "2026-03-12T15:00:00+00:00",
+                                 "end": "2026-03-12T15:15:00+00:00"}]  # fmt: skip
+        await session.commit()
+    page = await signed_in_page(client, ui_firm.cm1.email, "/calendar?week=2026-03-09")
+    grid = page.text.split('id="agenda-title"')[0]
+    assert grid.count("Morning check-in") == 5  # seven days, less the cancelled and moved ones
+    assert "9:00-09:15" in grid  # after New York's change to summer time, the same wall time
+    thursday = grid.split("Thu 12 Mar")[1].split("</li>\n    \n    <li", 1)[0]
+    assert "Check-in (late)" in thursday
+    assert "11:00-11:15" in thursday
+    wednesday = grid.split("Wed 11 Mar")[1].split("</li>\n    \n    <li", 1)[0]
+    assert "Morning check-in" not in wednesday

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain import overrides
 from casecal.domain.occurrences import Shown, shown_occurrences
+from casecal.domain.series_window import skip_ahead
 from casecal.services.access import Actor
 from casecal.store.tables import (
     Appointment,
@@ -42,6 +43,17 @@ def viewer_zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def _from_near(first: Shown, rule: str, lo: datetime) -> Shown:
+    """The series as if it began at its last occurrence well before ``lo`` (when its rule
+    allows, ``domain.series_window``): expanded around the window, not from its first start."""
+    reach = (lo - timedelta(days=8)).date()  # a changed occurrence may sit a week off its slot
+    delta = skip_ahead(first.start, rule, reach)
+    if not delta:
+        return first
+    start, end = first.start + delta, first.end + delta
+    return Shown(first.original_start, first.title, start, end, first.location)
+
+
 def _appointment_views(
     row: Appointment, zone: ZoneInfo, lo: datetime, hi: datetime
 ) -> list[EntryView]:
@@ -58,12 +70,14 @@ def _appointment_views(
         )
     else:
         start = (row.start_at or row.starts_at).astimezone(ZoneInfo(row.time_zone))
-        first = Shown(start, row.title, start, row.end_at or start, row.location)  # fmt: skip
+        end = (row.end_at or start).astimezone(start.tzinfo)
+        first = Shown(start, row.title, start, end, row.location)
     shown = [first]
     if row.rrule:
         changes = [overrides.from_stored(x) for x in row.overrides]
         cancelled = [overrides.parse_time(x) for x in row.exdates]
-        shown = shown_occurrences(first, row.rrule, row.time_zone, cancelled, changes, lo, hi)
+        series = _from_near(first, row.rrule, lo)
+        shown = shown_occurrences(series, row.rrule, row.time_zone, cancelled, changes, lo, hi)
     views = []
     for item in shown:
         detail = item.location + (" · repeats" if row.rrule else "")
