@@ -119,10 +119,9 @@ def app_settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,
-        # A fixed key, so tests can make channel digests and ciphertexts themselves; the default
-        # (no keys: the key file in data_dir) runs in push/test_push_default_install.py
-        # Fixed key material, so no test writes a key file; the default (no keys: the key file
-        # in data_dir) is what tests/e2e/demo runs, as `make demo` does.
+        # Fixed key material, so tests can make channel digests themselves and no test writes a
+        # key file; the default (no keys: the key file in data_dir) runs in
+        # integration/push/test_push_default_install.py and tests/e2e/demo, as `make demo` does.
         secret_keys=["test-secret-key"],
         base_url="http://testserver",  # httpx's in-process host: links and redirects stay here
         embedded_scheduler=False,  # tests drive passes themselves; see tests/integration/push
