@@ -3,9 +3,11 @@ and `casecal firm create` prints usable JSON."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -158,3 +160,38 @@ def test_emulators_command_serves_both_emulators_and_their_views(tmp_path: Path)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def test_the_emulators_stop_when_the_demo_is_killed(tmp_path: Path) -> None:
+    """Even a demo killed outright (no clean-up) leaves no emulators process behind."""
+    port, emulator_port, smtp_port = _free_port(), _free_port(), _free_port()
+    emulators = f"http://127.0.0.1:{emulator_port}/"
+    argv = [*CASECAL, "demo", "--port", str(port), "--emulator-port", str(emulator_port),
+            "--smtp-port", str(smtp_port), "--data-dir", str(tmp_path / "demo")]  # fmt: skip
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(tmp_path),
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(emulators, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert httpx.get(emulators, timeout=5).status_code == 200
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        stopped = False
+        while not stopped and time.monotonic() < deadline:
+            try:
+                httpx.get(emulators, timeout=1)
+                time.sleep(0.2)
+            except httpx.TransportError:
+                stopped = True
+        assert stopped, "the emulators process outlived the demo"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the demo's own session, if anything is left
