@@ -49,16 +49,22 @@ def effects_of(session: AsyncSession) -> Effects:
     return found
 
 
+async def _facts(
+    session: AsyncSession, firm_id: uuid.UUID
+) -> tuple[bool | None, frozenset[uuid.UUID]]:
+    """Whether the firm's subscription is active (None: it has none) and who holds a seat."""
+    sub = await session.scalar(select(Subscription).where(Subscription.firm_id == firm_id))
+    if sub is None:
+        return None, frozenset()
+    seated = await session.scalars(select(Seat.user_id).where(Seat.subscription_id == sub.id))
+    return sub.status is SubscriptionStatus.ACTIVE, frozenset(seated.all())
+
+
 async def entitlement_of(
     session: AsyncSession, firm_id: uuid.UUID, user_id: uuid.UUID
 ) -> Entitlement:
-    sub = await session.scalar(select(Subscription).where(Subscription.firm_id == firm_id))
-    if sub is None:
-        return entitlement(None, False)
-    seat = await session.scalar(
-        select(Seat.id).where(Seat.subscription_id == sub.id, Seat.user_id == user_id)
-    )
-    return entitlement(sub.status is SubscriptionStatus.ACTIVE, seat is not None)
+    active, seated = await _facts(session, firm_id)
+    return entitlement(active, user_id in seated)
 
 
 async def enforce(
@@ -71,6 +77,7 @@ async def enforce(
     """Bring the firm's connections (or one user's) in line with the seats and subscription
     as they stand in this session: pause what lost them, resume what has them again."""
     await session.flush()
+    active, seated = await _facts(session, firm_id)
     query = select(Connection).where(
         Connection.firm_id == firm_id, Connection.status.in_(SYNCING | PAUSED_STATES)
     )
@@ -78,7 +85,7 @@ async def enforce(
         query = query.where(Connection.user_id == user_id)
     effects = effects_of(session)
     for row in (await session.scalars(query.order_by(Connection.id))).all():
-        verdict = await entitlement_of(session, firm_id, row.user_id)
+        verdict = entitlement(active, row.user_id in seated)
         target = PAUSED.get(verdict)
         if target is not None and row.status is not target:
             _pause(session, row, target, REASONS[verdict], actor_user_id)
