@@ -13,13 +13,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tests.integration.ui.conftest import UiFirm, post_form, signed_in_page
+from tests.integration.ui.conftest import UiFirm, csrf_of, post_form, signed_in_page
 
 from casecal.services.consents import READY_REASON
 from casecal.services.subscriptions import activate_subscription, add_seat, request_subscription
 from casecal.store.tables import (
     Connection,
     ConnectionStatus,
+    EntryKind,
+    Link,
     ProviderName,
     Role,
     Subscription,
@@ -98,6 +100,7 @@ async def test_after_the_admin_consents_the_manager_sees_one_state(
     assert "Awaiting admin consent" not in page.text
     assert "Approval required" not in page.text
     assert 'id="my-consent-url"' not in page.text  # no link to send to IT any more
+    assert "Last authenticated" not in page.text  # never authorised: no empty facts
     assert f'action="{PAGE}/connections/{conn_id}/modify"' in page.text
 
 
@@ -168,3 +171,45 @@ async def test_a_cancelled_subscription_shows_when_it_was_cancelled(
     assert 'id="subscription-status">Cancelled' in page.text
     assert "since Tue 10 Feb 2026, 10:00 EST" in page.text
     assert "06 Jan 2026" not in page.text
+
+
+async def test_the_admin_asks_for_a_clean_up_of_a_paused_calendar_and_is_asked_to_confirm(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    ui_firm: UiFirm,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await _seat(sessionmaker, ui_firm)
+    conn_id = await _connection(
+        sessionmaker, ui_firm, ConnectionStatus.PAUSED_NO_SEAT, account_email=ui_firm.cm1.email,
+        calendar_id="cal-1", refresh_token_enc="x",
+    )  # fmt: skip
+    async with sessionmaker() as session:
+        session.add_all(
+            Link(firm_id=ui_firm.id, connection_id=conn_id, entry_kind=EntryKind.COURT_DATE,
+                 entry_id=uuid.uuid4(), remote_id=f"remote-{n}")
+            for n in range(30)
+        )  # fmt: skip
+        await session.commit()
+    manager = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    )
+    async with manager:
+        own = await signed_in_page(manager, ui_firm.cm1.email, PAGE)
+        refused = await manager.post(f"{PAGE}/connections/{conn_id}/cleanup",
+                                     data={"csrf_token": csrf_of(own.text)})  # fmt: skip
+    assert refused.status_code == 403
+
+    page = await signed_in_page(client, ui_firm.admin.email, PAGE)
+    asked = await post_form(client, page, f"{PAGE}/connections/{conn_id}/cleanup")
+    assert asked.headers["location"] == f"{PAGE}?done=cleanup-confirm"  # 30 events: the guard
+    page = await client.get(asked.headers["location"])
+    assert "confirm it on the case manager&#39;s row" in page.text
+    row = page.text.split("Carla Manager", 1)[1].split("</tr>", 1)[0]
+    assert "Confirm: remove 30 events CaseCal created" in row
+    assert 'name="confirm" value="true"' in row
+    async with sessionmaker() as session:
+        conn = await session.get(Connection, conn_id)
+        assert conn is not None
+        assert conn.status is ConnectionStatus.PAUSED_NO_SEAT  # nothing resumed
+        assert conn.cleanup_requested_at is not None

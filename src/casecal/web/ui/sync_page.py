@@ -51,6 +51,14 @@ class ConnectionView:
         return was_authorised(self.row)
 
     @property
+    def cleanup_waiting(self) -> int:
+        """Events a clean-up would remove once confirmed (its run stopped at the guard), or 0."""
+        run = self.last_run
+        if run is None or run.trigger != "cleanup" or run.outcome != "paused":
+            return 0
+        return int((run.counts.get("guard") or {}).get("deletions", 0))
+
+    @property
     def last_counts(self) -> str:
         return counts_line(self.last_run.counts) if self.last_run is not None else ""
 

@@ -166,3 +166,32 @@ async def restore(
         request, session, signed,
         lambda: conn_svc.restore_conflict(session, signed.actor, conflict_id), "restored",
     )  # fmt: skip
+
+
+@router.post(f"{PAGE}/connections/{{connection_id}}/cleanup")
+async def clean_up(
+    request: Request,
+    session: SessionDep,
+    signed: CsrfChecked,
+    connection_id: uuid.UUID,
+    confirm: Annotated[bool, Form()] = False,
+) -> Response:
+    """A firm admin removes the events CaseCal created in a paused connection's calendar; a
+    large clean-up stops at the deletion guard until the admin confirms it here."""
+    engine: SyncEngine = request.app.state.sync_engine
+    outcome = ""
+
+    async def run() -> None:
+        nonlocal outcome
+        if confirm:
+            await conn_svc.confirm_deletions(session, signed.actor, connection_id)
+        outcome = (
+            await conn_svc.request_cleanup(session, signed.actor, connection_id, engine)
+        ).outcome
+
+    done = await run_form(request, session, signed, run, "cleaned-up")
+    if outcome == "paused":
+        return RedirectResponse(f"{PAGE}?done=cleanup-confirm", status_code=303)
+    if outcome == "failed":
+        return RedirectResponse(f"{PAGE}?done=cleanup-failed", status_code=303)
+    return done

@@ -36,6 +36,12 @@ NOTICES = {
     "consent_recorded": "Admin consent recorded. The waiting case managers were told to finish "
     "with Modify.",
     "connected-again": "Your account is authorised again.",
+    "cleaned-up": "The events CaseCal created in that calendar were removed; the person's own "
+    "events stay.",
+    "cleanup-confirm": "That clean-up would remove many events: confirm it on the case "
+    "manager's row to go ahead.",
+    "cleanup-failed": "The clean-up could not finish; the calendar's sync log says why. Try "
+    "again later.",
     "settings-saved": "Your settings are saved.",
     "password-set": "Your password is set. Sign in with it.",
     "approval-requested": "Your firm admins were asked for approval, with the consent link. "
