@@ -11,7 +11,7 @@ import pytest
 
 from casecal.store.tables import ConnectionStatus, EntryKind
 from casecal.web.ui.connection_states import ACTION_PATHS, ConnectionFacts, connection_state
-from casecal.web.ui.views import EntryView, agenda, counts_line, lay_out_week, state_view
+from casecal.web.ui.views import EntryView, agenda, counts_line, lay_out_week
 
 
 @pytest.mark.parametrize(
@@ -25,24 +25,28 @@ from casecal.web.ui.views import EntryView, agenda, counts_line, lay_out_week, s
     ],
 )
 def test_every_state_offers_its_fix_first(status: ConnectionStatus, action: str) -> None:
-    view = state_view(status)
+    view = connection_state(ConnectionFacts(status))
     assert view.actions[0] == action
     assert view.label
     assert "sync" not in view.actions or status is ConnectionStatus.ACTIVE
 
 
 def test_a_running_pass_shows_as_syncing_without_sync_now() -> None:
-    view = state_view(ConnectionStatus.ACTIVE, syncing=True)
+    view = connection_state(ConnectionFacts(ConnectionStatus.ACTIVE, syncing=True))
     assert view.label == "Syncing"
     assert "sync" not in view.actions
 
 
 def test_reason_is_shown_for_troubled_states_only() -> None:
-    troubled = state_view(ConnectionStatus.NEEDS_REAUTH, reason="token revoked")
+    troubled = connection_state(
+        ConnectionFacts(ConnectionStatus.NEEDS_REAUTH, reason="token revoked")
+    )
     assert "(token revoked)" in troubled.explanation
-    assert "revoked" not in state_view(ConnectionStatus.ACTIVE, reason="revoked").explanation
-    ready = "Your IT admin approved CaseCal: finish with Modify."
-    assert state_view(ConnectionStatus.AWAITING_CONSENT, reason=ready).explanation == ready
+    active = connection_state(ConnectionFacts(ConnectionStatus.ACTIVE, reason="revoked"))
+    assert "revoked" not in active.explanation
+    waiting = "Waiting for your IT admin's consent."
+    awaiting = ConnectionFacts(ConnectionStatus.AWAITING_CONSENT, reason=waiting)
+    assert connection_state(awaiting).explanation == waiting
 
 
 def test_counts_line_sums_nested_counts_and_skips_the_guard() -> None:

@@ -1,5 +1,5 @@
-"""What the pages show, computed from rows without I/O: a connection's state with the action
-that fixes it, a run's counts in one line, and calendar entries laid out as a week and an agenda."""
+"""What the pages show, computed from rows without I/O: a run's counts in one line, and
+calendar entries laid out as a week and an agenda (a connection's state: ``connection_states``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from casecal.domain.validation import MAX_YEAR, MIN_YEAR
-from casecal.store.tables import ConnectionStatus, EntryKind, ProviderName
+from casecal.store.tables import EntryKind, ProviderName
 
 PROVIDER_LABELS = {ProviderName.MICROSOFT: "Microsoft 365 / Exchange",
                    ProviderName.GOOGLE: "Google Calendar"}  # fmt: skip
@@ -21,63 +21,6 @@ KIND_LABELS = {
     EntryKind.INTERVIEW: "Interview",
     EntryKind.STEP_REMINDER: "Step reminder",
 }
-
-
-@dataclass(frozen=True)
-class StateView:
-    """A connection's state as the status panel shows it."""
-
-    key: str
-    label: str
-    tone: str
-    """``ok``, ``busy``, ``warn`` or ``bad`` (a CSS class)."""
-    explanation: str
-    actions: tuple[str, ...]
-    """Among ``choose``, ``sync``, ``modify``, ``confirm``, ``disconnect``."""
-
-
-def state_view(status: ConnectionStatus, *, syncing: bool = False, reason: str = "") -> StateView:
-    if status is ConnectionStatus.ACTIVE and syncing:
-        return StateView("syncing", "Syncing", "busy", "A sync pass is running now.",
-                         ("modify", "disconnect"))  # fmt: skip
-    views = {
-        ConnectionStatus.ACTIVE: StateView(
-            "active", "Active", "ok", "Changes flow both ways.", ("sync", "modify", "disconnect")
-        ),
-        ConnectionStatus.PENDING: StateView(
-            "pending", "Choose a calendar", "warn",
-            "The account is authorised; pick the calendar CaseCal writes to.",
-            ("choose", "disconnect"),
-        ),
-        ConnectionStatus.NEEDS_REAUTH: StateView(
-            "needs_reauth", "Needs re-authorisation", "bad",
-            "The provider no longer accepts CaseCal's access. Sign in again with Modify; "
-            "syncing resumes where it stopped.",
-            ("modify", "disconnect"),
-        ),
-        ConnectionStatus.AWAITING_CONSENT: StateView(
-            "awaiting_consent", "Awaiting admin consent", "warn",
-            "Your organisation requires an administrator to approve CaseCal. Once they have, "
-            "finish with Modify.",
-            ("modify", "disconnect"),
-        ),
-        ConnectionStatus.PAUSED_DELETIONS: StateView(
-            "paused_deletions", "Paused by the deletion guard", "bad",
-            "Many events disappeared at once, so sync stopped before deleting anything. "
-            "Confirm the deletions if they were intended.",
-            ("confirm", "disconnect"),
-        ),
-        ConnectionStatus.DISCONNECTED: StateView(
-            "disconnected", "Disconnected", "muted", "Nothing is synced.", ()
-        ),
-    }  # fmt: skip
-    view = views[status]
-    if reason and status is ConnectionStatus.AWAITING_CONSENT:  # the consent flow's own words
-        return StateView(view.key, view.label, view.tone, reason, view.actions)
-    if reason and status is not ConnectionStatus.ACTIVE:
-        return StateView(view.key, view.label, view.tone, f"{view.explanation} ({reason})",
-                         view.actions)  # fmt: skip
-    return view
 
 
 def _total(node: Any) -> int:
