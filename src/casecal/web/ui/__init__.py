@@ -10,8 +10,8 @@ from casecal.web.ui import (
     auth_routes,
     calendar_routes,
     entry_routes,
-    static_routes,
     settings_routes,
+    static_routes,
     sync_routes,
     users_routes,
 )
