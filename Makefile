@@ -38,12 +38,15 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 # The browser tests save a screenshot per step; the README links a few, kept in docs/screenshots.
+NEWCOMER := newcomer-connects-both-providers-and-sees-an-outlook-edit-come-back
 SCREENSHOTS := microsoft-with-admin-consent-04-admin-consent-panel \
 	microsoft-with-admin-consent-08-ann-synced microsoft-with-admin-consent-10-ann-calendar-page \
-	admin-signing-in-for-a-case-manager-connects-nothing-02-identity-mismatch-explained
+	admin-signing-in-for-a-case-manager-connects-nothing-02-identity-mismatch-explained \
+	$(NEWCOMER)-04-maria-reads-the-notice-on-the-mail-page \
+	$(NEWCOMER)-11-outlook-moved-to-15-30 $(NEWCOMER)-12-maria-calendar-shows-the-move
 
 screenshots: $(STAMP)
-	$(BIN)/python -m pytest -q -m browser tests/e2e/browser
+	$(BIN)/python -m pytest -q -m browser tests/e2e/browser tests/e2e/demo
 	mkdir -p docs/screenshots
 	for name in $(SCREENSHOTS); do cp test-output/screenshots/$$name.png docs/screenshots/; done
 

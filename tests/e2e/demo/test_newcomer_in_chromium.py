@@ -107,6 +107,11 @@ def _connect_everyone(
     dana.wait_for_url(re.compile(r".*/calendar-sync\?.*flash=consent_recorded.*"))
     shots(dana, "dana-consented")
 
+    maria.goto(demo.mail_url)  # the demo's mail catcher: what CaseCal sent
+    notice = maria.locator("article.mail", has_text="your calendar can now be connected")
+    expect(notice).to_contain_text(MARIA)
+    shots(maria, "maria-reads-the-notice-on-the-mail-page")
+
     maria.goto(f"{demo.url}/calendar-sync")
     maria.get_by_role("button", name="Modify").click()
     _microsoft_sign_in(maria, MARIA)
