@@ -3,8 +3,9 @@ connects Microsoft 365 and is told her IT admin must approve; Dana (the firm adm
 administers the tenant) grants consent from the panel; Maria finishes with Modify; Priya signs
 in with Google. Maria creates an appointment on CaseCal's calendar page, finds it in the
 emulated Outlook calendar, moves it there, and sees it at its new time on CaseCal's calendar
-page within 5 seconds without pressing "Sync now". A screenshot per step in
-test-output/screenshots/ (``newcomer-in-chromium-<nn>-<step>.png``)."""
+page within 5 seconds without pressing "Sync now"; an event Priya adds in the emulated Google
+Calendar shows on her calendar page as imported, as fast. A screenshot per step in
+test-output/screenshots/ (``newcomer-connects-both-providers-...-<nn>-<step>.png``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from casecal.demo import ZONE
 pytestmark = pytest.mark.browser
 
 TITLE = "Intake call with Ms. Gutierrez"
+GOOGLE_TITLE = "Coffee with the Adeyemi family"
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,7 @@ def test_newcomer_connects_both_providers_and_sees_an_outlook_edit_come_back(
     try:
         _connect_everyone(demo, shots, maria, dana, priya)
         _edit_in_outlook_comes_back(demo, shots, maria)
+        _added_in_google_comes_in(demo, shots, priya)
     finally:
         for page in (maria, dana, priya):
             page.context.close()
@@ -164,6 +167,35 @@ def _edit_in_outlook_comes_back(demo: RunningDemo, shots: Shots, maria: Page) ->
     shots(maria, "maria-calendar-shows-the-move")
     report("microsoft, through the browser", seconds)
     assert "15:30" in (moved.text_content() or ""), _why_not(demo)
+    assert seconds <= LIMIT_SECONDS, f"took {seconds:.2f} s"
+
+
+def _added_in_google_comes_in(demo: RunningDemo, shots: Shots, priya: Page) -> None:
+    """Priya adds an event in the emulated Google Calendar (she is on its page already): it
+    shows on her CaseCal calendar page, marked Imported, within 5 seconds."""
+    tomorrow = datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=1)
+    added = priya.locator("form", has=priya.get_by_role("button", name="Add"))
+    added.get_by_label("Title").fill(GOOGLE_TITLE)
+    added.get_by_label("Date").fill(tomorrow.isoformat())
+    added.get_by_label("Start").fill("12:00")
+    added.get_by_label("End").fill("13:00")
+    added.get_by_label("Time zone").fill(ZONE)
+    shots(priya, "google-add-an-event")
+    started = time.monotonic()
+    added.get_by_role("button", name="Add").click()
+    expect(priya.get_by_role("row", name=re.compile(GOOGLE_TITLE))).to_be_visible()
+
+    casecal = priya.context.new_page()
+    casecal.goto(f"{demo.url}/calendar")
+    entry = casecal.locator(".agenda .entry", has_text=GOOGLE_TITLE)
+    while not entry.count() and time.monotonic() < started + 30:
+        time.sleep(0.1)
+        casecal.reload()
+    seconds = time.monotonic() - started
+    report("google, through the browser", seconds)
+    expect(entry).to_contain_text("Imported", timeout=1)
+    expect(entry).to_contain_text("12:00", timeout=1)
+    shots(casecal, "priya-calendar-shows-the-google-event")
     assert seconds <= LIMIT_SECONDS, f"took {seconds:.2f} s"
 
 
