@@ -71,6 +71,12 @@ def test_audit_events_read_as_words_and_names() -> None:
     assert target_label("tenant:tid-1", names) == "Microsoft organisation contoso.com"
     assert detail_line("token.reauth_notice", {"user_id": str(ann), "reason": "revoked"},
                        names) == "Ann Lee · revoked"  # fmt: skip
+    paused = {"user_id": str(ann), "from": "active", "to": "paused_no_seat"}
+    assert action_label("connection.paused") == "Calendar sync paused"
+    assert detail_line("connection.paused", paused, names) == "no seat"
+    assert target_label("subscription", names) == "the Calendar Sync subscription"
+    seat = {"email": "ann@contoso.com"}
+    assert detail_line("seat.removed", seat, names) == "ann@contoso.com"
 
 
 async def test_the_managers_conflict_shows_both_values_not_snapshots(

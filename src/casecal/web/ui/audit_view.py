@@ -21,7 +21,18 @@ ACTION_LABELS = {
     "identity.alias_allowed": "Account alias allowed",
     "identity.alias_removed": "Account alias removed",
     "token.reauth_notice": "Asked by email to re-authorise",
+    "subscription.requested": "Calendar Sync requested",
+    "subscription.activated": "Calendar Sync activated",
+    "subscription.cancelled": "Calendar Sync cancelled",
+    "seat.added": "Seat added",
+    "seat.removed": "Seat removed",
+    "connection.paused": "Calendar sync paused",
+    "connection.resumed": "Calendar sync resumed",
+    "connection.cleanup_requested": "Removal of CaseCal's events asked for",
+    "connection.cleaned_up": "CaseCal's events removed",
 }
+PAUSES = {"paused_no_seat": "no seat", "paused_subscription": "subscription cancelled",
+          "paused_deletions": "deletion guard"}  # fmt: skip
 REFUSAL_KINDS = {"identity_mismatch": "another person's account", "scope_missing":
                  "calendar access not granted", "refused": "refused"}  # fmt: skip
 PROVIDERS = {"google": "Google", "microsoft": "Microsoft 365"}
@@ -65,6 +76,8 @@ def target_label(target: str, names: Names) -> str:
         return f"{owner}'s {PROVIDERS.get(provider, provider)} calendar"
     if kind == "connection":
         return "a removed calendar connection"
+    if target == "subscription":
+        return "the Calendar Sync subscription"
     if kind == "tenant":
         domain = names.tenants.get(ident)
         return f"Microsoft organisation {domain}" if domain else f"Microsoft organisation {ident}"
@@ -82,9 +95,15 @@ def detail_line(action: str, details: Mapping[str, Any], names: Names) -> str:
         parts.append(REFUSAL_KINDS.get(str(details["kind"]), str(details["kind"])))
     if details.get("reauthorised"):
         parts.append("re-authorised")
+    if action == "connection.paused" and details.get("to"):
+        parts.append(PAUSES.get(str(details["to"]), str(details["to"])))
     user = _id(str(details.get("user_id", "")))
-    if user is not None and user in names.people:
-        parts.append(names.people[user])
+    if user is not None and user in names.people and not action.startswith("connection."):
+        parts.append(names.people[user])  # a connection's target names its owner already
+    if details.get("email") and not details.get("account_email"):
+        parts.append(str(details["email"]))
+    if isinstance(details.get("deleted"), int):
+        parts.append(f"{details['deleted']} deleted")
     if isinstance(details.get("waiting"), int) and details["waiting"]:
         parts.append(f"{details['waiting']} waiting case manager(s) told")
     if details.get("reason"):

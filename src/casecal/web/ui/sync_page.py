@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.services import connections as conn_svc
 from casecal.services.access import Actor
+from casecal.services.subscriptions import status_since
 from casecal.store.tables import (
     ConflictRecord,
     Connection,
@@ -155,7 +156,8 @@ async def admin_context(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         row = current.get(user.id)
         view = await connection_view(session, row) if row is not None else None
         rows.append(ManagerRow(user, user.id in seated, view))
-    return {"subscription": subscription, "managers": rows}
+    since = status_since(subscription) if subscription is not None else None
+    return {"subscription": subscription, "since": since, "managers": rows}
 
 
 async def manager_context(session: AsyncSession, actor: Actor) -> ManagerContext:
