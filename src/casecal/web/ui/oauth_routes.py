@@ -1,6 +1,7 @@
 """The OAuth redirect endpoints: a provider's callback after a case manager authorised (or
 not), and Microsoft's admin-consent callback. Success redirects to ``/calendar-sync`` with a
-``flash`` parameter; a refusal renders a short page saying what happened and what to do."""
+``flash`` parameter; anything else renders an app page (header, navigation) saying what
+happened and offering the next step on the page itself."""
 
 from __future__ import annotations
 
