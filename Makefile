@@ -40,6 +40,9 @@ bench: $(STAMP)
 # The browser tests save a screenshot per step; the README links a few, kept in docs/screenshots.
 NEWCOMER := newcomer-connects-both-providers-and-sees-an-outlook-edit-come-back
 SCREENSHOTS := microsoft-with-admin-consent-04-admin-consent-panel \
+	create-change-and-delete-an-appointment-02-appointment-in-the-week \
+	a-validation-error-shows-by-its-field-01-error-by-the-ends-field \
+	the-pushed-link-lands-on-the-entry-after-sign-in-02-link-lands-on-the-entry \
 	microsoft-with-admin-consent-08-ann-synced microsoft-with-admin-consent-10-ann-calendar-page \
 	admin-signing-in-for-a-case-manager-connects-nothing-02-identity-mismatch-explained \
 	$(NEWCOMER)-04-maria-reads-the-notice-on-the-mail-page \
