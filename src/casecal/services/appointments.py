@@ -119,7 +119,7 @@ async def update_appointment(
     check_appointment_owner(actor, entry.owner_id)
     draft: dict[str, Any] = {k: getattr(entry, k) for k in (*_PLAIN, *_TIMED, *_ALL_DAY, *_SERIES)}
     if data.get("start_at") is not None and entry.start_at is not None and "end_at" not in data:
-        draft["end_at"] = data["start_at"] + (entry.end_at or entry.start_at) - entry.start_at
+        draft["end_at"] = data["start_at"] + ((entry.end_at or entry.start_at) - entry.start_at)
     draft |= dict(data)
     await _references(session, actor, draft, data)
     before = await audience_of(session, entry)
