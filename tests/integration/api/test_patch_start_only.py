@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import httpx
-
 from tests.integration.api.conftest import API, APPOINTMENT, FirmWorld
 
 
