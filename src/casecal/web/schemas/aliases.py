@@ -9,14 +9,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from casecal.store.tables import ProviderName
-from casecal.web.schemas.common import Input
+from casecal.web.schemas.common import EMAIL, Input
 
 
 class AliasCreate(Input):
     provider: ProviderName = Field(description="`google` or `microsoft`.")
-    account_email: Annotated[
-        str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    ] = Field(description="The external account that may authorise this user's calendar.")
+    account_email: Annotated[str, Field(min_length=3, max_length=320, pattern=EMAIL)] = Field(
+        description="The external account that may authorise this user's calendar."
+    )
 
 
 class AliasPublic(BaseModel):

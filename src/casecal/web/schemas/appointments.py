@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from casecal.web.schemas.common import Input, Patch, ZoneName, text
+from casecal.web.schemas.common import (
+    LOOSE_EMAIL,
+    NO_CONTROL_LINE,
+    Input,
+    Patch,
+    ZoneName,
+    text,
+)
 from casecal.web.schemas.entries import TIME_RULE, ZONE_RULE, EntryPublic, Line, Notes
 
 Title = Annotated[str, text(500, min_length=1)]
@@ -27,14 +34,14 @@ Rule = Annotated[
     ),
 ]
 Exdates = Annotated[
-    list[Annotated[str, Field(max_length=40)]],
+    list[Annotated[str, Field(max_length=40, pattern=NO_CONTROL_LINE)]],
     Field(
         max_length=500,
         description="Excluded occurrences: ISO dates for an all-day series, else datetimes "
         "(same time rule as `start_at`).",
     ),
 ]
-OccurrenceTime = Annotated[str, Field(min_length=10, max_length=40)]
+OccurrenceTime = Annotated[str, Field(min_length=10, max_length=40, pattern=NO_CONTROL_LINE)]
 
 
 class OccurrenceOverride(Input):
@@ -68,7 +75,7 @@ END_DATE = "Day after the last day of an all-day appointment (exclusive); defaul
 
 
 class Attendee(Input):
-    email: Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+    email: Annotated[str, Field(min_length=3, max_length=320, pattern=LOOSE_EMAIL)]
     name: Line = ""
 
 

@@ -8,13 +8,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
-_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""Text without control characters (tabs and line breaks allowed): PostgreSQL refuses NUL."""
+NO_CONTROL_LINE = r"^[^\x00-\x1f\x7f]*$"
+"""One line without control characters at all: identifiers, header values."""
+_ADDRESS_PART = r"[^@\s\x00-\x1f\x7f]+"
+EMAIL = rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$"
+"""An email address: one @, a dot in the domain, no spaces or control characters."""
+LOOSE_EMAIL = rf"^{_ADDRESS_PART}@{_ADDRESS_PART}$"
+"""An attendee's address as providers hand them over (the domain may lack a dot)."""
 
 
 def text(max_length: int, *, min_length: int = 0, description: str | None = None) -> Any:
     """A text field: bounded, without control characters (tabs and newlines are fine)."""
     return Field(
-        min_length=min_length, max_length=max_length, pattern=_NO_CONTROL, description=description
+        min_length=min_length, max_length=max_length, pattern=NO_CONTROL, description=description
     )
 
 

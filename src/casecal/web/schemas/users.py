@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from casecal.store.tables import Role
-from casecal.web.schemas.common import Input, Name, Patch, text
+from casecal.web.schemas.common import EMAIL, Input, Name, Patch, text
 
-Email = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Email = Annotated[str, Field(min_length=3, max_length=320, pattern=EMAIL)]
 
 
 class UserCreate(Input):

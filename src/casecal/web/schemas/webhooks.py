@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import Headers
 
+from casecal.web.schemas.common import NO_CONTROL_LINE
+
 MAX_BODY_BYTES = 256 * 1024
 """Bodies beyond this answer 413: a Graph notification batch is a few KB; Google sends none."""
 
@@ -18,9 +20,12 @@ MAX_VALIDATION_TOKEN = 1024
 MAX_MESSAGE_NUMBER = 2**63 - 1
 """The largest message number the database keeps (a signed 64-bit column)."""
 
-_Id = Annotated[str, Field(min_length=1, max_length=256)]
-_Secret = Annotated[str, Field(max_length=256)]
-_Text = Annotated[str, Field(max_length=2048)]
+_Id = Annotated[str, Field(min_length=1, max_length=256, pattern=NO_CONTROL_LINE)]
+_Secret = Annotated[str, Field(max_length=256, pattern=NO_CONTROL_LINE)]
+_Text = Annotated[str, Field(max_length=2048, pattern=NO_CONTROL_LINE)]
+_Word = Annotated[str, Field(max_length=64, pattern=NO_CONTROL_LINE)]
+"""Every string is one line without control characters: PostgreSQL refuses NUL, and no id,
+secret or state Graph or Google sends has any."""
 
 
 class _Strict(BaseModel):
@@ -40,14 +45,10 @@ class GraphNotification(_Strict):
 
     subscription_id: _Id = Field(alias="subscriptionId")
     client_state: _Secret | None = Field(default=None, alias="clientState")
-    change_type: Annotated[str, Field(max_length=64)] | None = Field(
-        default=None, alias="changeType"
-    )
+    change_type: _Word | None = Field(default=None, alias="changeType")
     resource: _Text | None = None
     resource_data: GraphResourceData | None = Field(default=None, alias="resourceData")
-    lifecycle_event: Annotated[str, Field(max_length=64)] | None = Field(
-        default=None, alias="lifecycleEvent"
-    )
+    lifecycle_event: _Word | None = Field(default=None, alias="lifecycleEvent")
 
     def key(self) -> tuple[str, ...]:
         """What identifies one notification among repeats of it."""
@@ -71,7 +72,7 @@ class GoogleNotification(BaseModel):
 
     channel_id: _Id
     token: _Secret | None = None
-    resource_id: Annotated[str, Field(max_length=256)] | None = None
+    resource_id: Annotated[str, Field(max_length=256, pattern=NO_CONTROL_LINE)] | None = None
     resource_state: Literal["sync", "exists", "not_exists"]
     message_number: Annotated[int, Field(ge=0, le=MAX_MESSAGE_NUMBER)] | None = None
 
