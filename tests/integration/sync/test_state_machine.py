@@ -226,9 +226,10 @@ class SyncMachine(RuleBasedStateMachine):
     async def _appointments(self) -> list[tuple[int, dict[str, Any]]]:
         """Every live appointment of the firm with the index of its owner, in an order that
         replays (by title: unique in a run; ids are random), so rules pick the same items."""
-        page = await self._call("GET", "/appointments?limit=200", 200)
-        owner = {str(m.user_id): m.index for m in self.managers}
-        found = [(owner[item["owner_id"]], item) for item in page["items"]]
+        found = []
+        for m in self.managers:  # each owner reads theirs in full (imports are theirs alone)
+            page = await self._call("GET", "/appointments?limit=200", 200, headers=m.headers)
+            found += [(m.index, a) for a in page["items"] if a["owner_id"] == str(m.user_id)]
         return sorted(found, key=lambda pair: (pair[1]["title"], pair[1]["created_at"]))
 
     def _remote_items(self) -> list[tuple[int, RemoteItem]]:
