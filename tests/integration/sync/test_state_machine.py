@@ -226,7 +226,7 @@ class SyncMachine(RuleBasedStateMachine):
     async def _appointments(self) -> list[tuple[int, dict[str, Any]]]:
         """Every live appointment of the firm with the index of its owner, in an order that
         replays (by title: unique in a run; ids are random), so rules pick the same items."""
-        found = []
+        found: list[tuple[int, dict[str, Any]]] = []
         for m in self.managers:  # each owner reads theirs in full (imports are theirs alone)
             page = await self._call("GET", "/appointments?limit=200", 200, headers=m.headers)
             found += [(m.index, a) for a in page["items"] if a["owner_id"] == str(m.user_id)]
