@@ -8,10 +8,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import time
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_EXPIRY = re.compile(r"[0-9]{1,12}")
+"""Seconds since the epoch, as ``sign`` writes them (ASCII digits, well within int limits)."""
 
 
 def _key(secret: str, purpose: str) -> bytes:
@@ -41,8 +45,8 @@ def unsign(secrets: list[str], purpose: str, value: str, *, now: float | None = 
     """The payload of a value signed for ``purpose`` by any configured secret and not expired;
     ``None`` for anything else."""
     parts = value.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
-        return None
+    if len(parts) != 3 or not value.isascii() or not _EXPIRY.fullmatch(parts[1]):
+        return None  # a browser may send anything: only ASCII reaches compare_digest and int
     body = f"{parts[0]}.{parts[1]}"
     if not any(hmac.compare_digest(_mac(s, purpose, body), parts[2]) for s in secrets):
         return None

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.integration.ui.conftest import PASSWORD, UiFirm, csrf_of, sign_in
 
-from casecal.auth.throttle import Budget, locked_until, record_failure, throttle_key
+from casecal.auth.throttle import Budget, Gate, admit, spend, throttle_key
 from casecal.store.tables import SignInThrottle, utcnow
 from casecal.sync.housekeeping import purge
 
@@ -158,12 +158,11 @@ async def test_counts_are_hashed_expire_and_are_purged(
     old = Budget(throttle_key("email", "old@x.test"), limit=1)
     new = Budget(throttle_key("email", "new@x.test"), limit=2)
     async with sessionmaker() as session:
-        await record_failure(session, [old], now - timedelta(hours=1))
-        assert await locked_until(session, [old], now - timedelta(minutes=59)) is not None
-        assert await locked_until(session, [old], now) is None  # the lock has passed
-        await record_failure(session, [new], now)
+        await spend(session, old, now - timedelta(hours=1))
+        assert await spend(session, old, now - timedelta(minutes=59)) is not None  # over: locked
+        await admit(session, [Gate((new,))], now)  # the old row expired: purged
         keys = list(await session.scalars(select(SignInThrottle.key)))
-        assert keys == [new.key]  # the expired row was purged
+        assert keys == [new.key]
         dump = repr((await session.execute(text("SELECT * FROM sign_in_throttle"))).all())
     assert "new@x.test" not in dump
     assert len(new.key) == 64
@@ -175,8 +174,8 @@ async def test_scheduled_housekeeping_purges_expired_keys(
     now = utcnow()
     gone, kept = (Budget(throttle_key("addr", a), limit=5) for a in ("192.0.2.1", "192.0.2.2"))
     async with sessionmaker() as session:
-        await record_failure(session, [kept], now)
-        await record_failure(session, [gone], now - timedelta(hours=2))  # no failure after it
+        await admit(session, [Gate((kept,))], now)
+        await admit(session, [Gate((gone,))], now - timedelta(hours=2))  # nothing after it
     async with sessionmaker() as session, session.begin():
         purged = await purge(session, now)
     assert purged.throttle_keys_deleted == 1
@@ -188,12 +187,13 @@ async def test_the_window_moves_on(sessionmaker: async_sessionmaker[AsyncSession
     now = utcnow()
     budget = Budget(throttle_key("email", "w@x.test"), limit=2)
     async with sessionmaker() as session:
-        await record_failure(session, [budget], now - timedelta(minutes=20))
-        await record_failure(session, [budget], now)  # the first failure left the window
-        assert await locked_until(session, [budget], now) is None
-        await record_failure(session, [budget], now + timedelta(minutes=1))
-        until = await locked_until(session, [budget], now + timedelta(minutes=1))
-        assert until == now + timedelta(minutes=16)
+        assert await spend(session, budget, now - timedelta(minutes=20)) is None
+        assert await spend(session, budget, now) is None  # the first attempt left the window
+        assert await spend(session, budget, now + timedelta(minutes=1)) is None
+        until = await spend(session, budget, now + timedelta(minutes=2))  # the third: over
+        assert until == now + timedelta(minutes=17)
+        assert await spend(session, budget, now + timedelta(minutes=16)) == until
+        assert await spend(session, budget, now + timedelta(minutes=18)) is None  # a new window
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

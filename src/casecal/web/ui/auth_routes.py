@@ -1,6 +1,7 @@
 """Sign-in and sign-out pages: email + password (argon2) against the email's accounts in every
-firm (a chooser when it opens several), failure budgets shared by every process, a session
-cookie and a device cookie for the browser that signed in."""
+firm (a chooser when it opens several), attempt budgets shared by every process and counted
+before any password check, a session cookie and a device cookie bound to the accounts the
+browser signed in to."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casecal.auth.devices import DEVICE_COOKIE, DEVICE_DAYS, device_for, issue_device
+from casecal.auth.devices import DEVICE_COOKIE, DEVICE_DAYS, Device, device_for, issue_device
 from casecal.auth.encryption import secret_material
 from casecal.auth.signed import sign, unsign
-from casecal.auth.throttle import Budget, budgets_for, forget_device, locked_until, record_failure
+from casecal.auth.throttle import Gate, admit, gates_for, take_back
 from casecal.auth.throttle import retry_after as seconds_until
 from casecal.domain.client_address import client_address, trusted_networks
-from casecal.services.sign_in import Opened, accounts_opened, active_user
+from casecal.domain.sign_in_email import plausible_sign_in_email
+from casecal.services.sign_in import Account, Opened, accounts_of, accounts_opened, active_user
 from casecal.store.tables import User, utcnow
 from casecal.web.deps import SessionDep
 from casecal.web.ui.session import (
@@ -85,29 +87,34 @@ def _client(request: Request) -> str:
     return client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
 
 
-def _budgets(request: Request, email: str) -> tuple[Budget, ...]:
-    settings = settings_of(request)
-    device = device_for(secret_material(settings), request.cookies.get(DEVICE_COOKIE), email)
-    return budgets_for(
+def _device(request: Request, email: str) -> Device | None:
+    secrets_ = secret_material(settings_of(request))
+    return device_for(secrets_, request.cookies.get(DEVICE_COOKIE), email)
+
+
+def _gates(
+    request: Request, email: str, accounts: list[Account], device: Device | None
+) -> tuple[Gate, ...]:
+    return gates_for(
         email=email,
         address=_client(request),
-        device=device,
-        limit=settings.login_attempts_per_15_minutes,
+        accounts=[a.user_id for a in accounts],
+        device=device.nonce if device else None,
+        device_accounts=device.accounts if device else (),
+        limit=settings_of(request).login_attempts_per_15_minutes,
     )
 
 
-async def _signed_in(
-    request: Request, session: AsyncSession, user: User, target: str, budgets: tuple[Budget, ...]
-) -> Response:
-    """Start the session; the browser gets (a fresh) device cookie for this email."""
+async def _signed_in(request: Request, session: AsyncSession, user: User, target: str) -> Response:
+    """Start the session; the browser's device cookie is bound to this account too."""
     settings = settings_of(request)
-    await forget_device(session, budgets)
+    known = _device(request, user.email)
     value = await start_web_session(session, user, settings)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, value, settings)
     response.set_cookie(
         DEVICE_COOKIE,
-        issue_device(secret_material(settings), user.email),
+        issue_device(secret_material(settings), user.email, [user.id], known),
         max_age=DEVICE_DAYS * 86400,
         httponly=True,
         samesite="strict",
@@ -159,28 +166,33 @@ async def login(
             request, next_url=target, email=address, status_code=403,
             error="The sign-in form expired. Please try again.",
         )  # fmt: skip
-    now, budgets = utcnow(), _budgets(request, address)
-    until = await locked_until(session, budgets, now)
-    if until is not None:
-        wait = seconds_until(until, now)
+    refused = _login_page(
+        request, next_url=target, email=address, status_code=401,
+        error="That email and password do not match an active account.",
+    )  # fmt: skip
+    if not plausible_sign_in_email(address):
+        return refused
+    now, accounts = utcnow(), await accounts_of(session, address)
+    admitted = await admit(session, _gates(request, address, accounts, _device(request, address)),
+                           now)  # fmt: skip
+    if not admitted.gates:
+        assert admitted.locked_until is not None  # every gate refused says until when
+        wait = seconds_until(admitted.locked_until, now)
         return _login_page(
             request, next_url=target, email=address, status_code=429,
             error=f"Too many sign-in attempts. Try again in {-(-wait // 60)} minutes.",
             headers={"Retry-After": str(wait)},
         )  # fmt: skip
-    opened = await accounts_opened(session, address, password)
+    opened = await accounts_opened(session, accounts, admitted.accounts, password)
     if not opened:
-        await record_failure(session, budgets, now)
-        return _login_page(
-            request, next_url=target, email=address, status_code=401,
-            error="That email and password do not match an active account.",
-        )  # fmt: skip
+        return refused
+    await take_back(session, admitted, [o.user_id for o in opened], now)
     if len(opened) > 1:
-        await session.commit()  # a rehashed password is kept
+        await session.commit()  # the attempt taken back and a rehashed password are kept
         return _chooser(request, opened, email=address, next_url=target, csrf=csrf)
     user = await session.get(User, opened[0].user_id)
-    assert user is not None  # just read by accounts_opened, in this transaction
-    return await _signed_in(request, session, user, target, budgets)
+    assert user is not None  # just opened by the password, in this transaction
+    return await _signed_in(request, session, user, target)
 
 
 @router.post("/login/choose")
@@ -211,7 +223,7 @@ async def choose_firm(
             request, next_url=target, email=email, status_code=401,
             error="That account is no longer active. Please sign in again.",
         )  # fmt: skip
-    return await _signed_in(request, session, user, target, _budgets(request, email))
+    return await _signed_in(request, session, user, target)
 
 
 @router.post("/logout")
