@@ -37,6 +37,10 @@ router = APIRouter(prefix="/webhooks", include_in_schema=False)
 SEEN_LIMIT = 50_000
 LIFECYCLE = ("reauthorizationRequired", "subscriptionRemoved", "missed")
 UNNUMBERED_WINDOW = timedelta(seconds=10)
+MESSAGE_NUMBER_RESET = 10**6
+"""A message number this far below the channel's last one is not a replay but a restart: the
+last one was implausibly far ahead (Google counts up by one per notification), e.g. a single
+notification numbered 2**63 - 1, which would otherwise silence the channel for good."""
 """Google notifications without a message number count once per channel in this window."""
 
 
@@ -114,8 +118,9 @@ async def _google_first_time(
     session: AsyncSession, row: PushChannelRow, note: GoogleNotification, now: datetime
 ) -> bool:
     """Record a notification that checked out; False when it repeats one already seen: a
-    message number not above the channel's last one, or a second unnumbered notification of
-    the channel within ``UNNUMBERED_WINDOW``."""
+    message number not above the channel's last one (unless more than
+    ``MESSAGE_NUMBER_RESET`` below it: the count starts again from it), or a second unnumbered
+    notification of the channel within ``UNNUMBERED_WINDOW``."""
     query = update(PushChannelRow).where(PushChannelRow.id == row.id)
     if note.message_number is None:
         query = query.where(
@@ -125,9 +130,10 @@ async def _google_first_time(
             )
         ).values(last_unnumbered_at=now, last_valid_at=now)
     else:
-        query = query.where(PushChannelRow.last_message_number < note.message_number).values(
-            last_message_number=note.message_number, last_valid_at=now
-        )
+        last, number = PushChannelRow.last_message_number, note.message_number
+        query = query.where(
+            or_(last < number, last - number > MESSAGE_NUMBER_RESET)  # no overflow: both >= 0
+        ).values(last_message_number=number, last_valid_at=now)
     result = await session.execute(query)
     return bool(getattr(result, "rowcount", 0))
 
