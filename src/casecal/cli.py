@@ -19,6 +19,7 @@ from casecal.cli_users import app as user_app
 from casecal.config import Settings
 from casecal.logging import configure_logging
 from casecal.store.migrate import upgrade
+from casecal.store.private_files import secure_data_dir
 
 app = typer.Typer(help="CaseCal: two-way calendar sync for case-management practices.")
 firm_app = typer.Typer(help="Manage firms (tenants).")
@@ -37,6 +38,7 @@ def _settings() -> Settings:
 def migrate() -> None:
     """Bring the database to the latest schema."""
     settings = _settings()
+    secure_data_dir(settings)  # the data directory is CaseCal's: 0700 before the database
     with console.status("Migrating the database..."):
         upgrade(settings.database_url)
     console.print(f"[green]Database is up to date[/green] ({_safe_url(settings.database_url)})")
@@ -51,6 +53,7 @@ def serve(
     from casecal.web.app import create_app
 
     settings = _settings()
+    secure_data_dir(settings)
     upgrade(settings.database_url)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 

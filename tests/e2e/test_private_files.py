@@ -121,3 +121,18 @@ def test_demo_set_up_is_private(tmp_path: Path) -> None:
     assert (demo_dir / "casecal.db").exists()
     assert _mode(demo_dir) == 0o700
     assert not_shared(demo_dir) == {}
+
+
+def test_migrate_leaves_a_shared_directory_of_the_database_alone(tmp_path: Path) -> None:
+    """A database at /tmp/casecal.db: /tmp is not CaseCal's, and keeps its mode (sticky bit)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    database = shared / "casecal.db"
+    env = _env(tmp_path / "data")
+    env["CASECAL_DATABASE_URL"] = f"sqlite+aiosqlite:///{database}"
+    done = subprocess.run(_command("migrate"), env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert _mode(database) == 0o600
+    assert "not CaseCal's to change" in done.stdout + done.stderr

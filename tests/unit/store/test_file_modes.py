@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from casecal.config import Settings
 from casecal.store.private_files import (
@@ -87,3 +88,34 @@ def test_secure_data_dir_is_made_only_when_used(tmp_path: Path) -> None:
     key_home = tmp_path / "keys"  # no secret keys: the key file lives here
     secure_data_dir(Settings(data_dir=key_home, database_url=postgres, secret_keys=[]))
     assert _mode(key_home) == 0o700
+
+
+def test_an_existing_shared_parent_of_the_database_is_left_alone(tmp_path: Path) -> None:
+    """A database URL at /tmp/casecal.db used to chmod /tmp to 0700, dropping its sticky bit."""
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    database = shared / "casecal.db"
+    with capture_logs() as logs:
+        secure_sqlite(f"sqlite+aiosqlite:///{database}")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert _mode(database) == 0o600
+    assert [entry["path"] for entry in logs if entry["log_level"] == "warning"] == [str(shared)]
+    home = tmp_path / "home"  # not writable by others: left alone, no warning
+    home.mkdir(0o755)
+    home.chmod(0o755)
+    with capture_logs() as logs:
+        secure_sqlite(f"sqlite+aiosqlite:///{home / 'casecal.db'}")
+    assert (_mode(home), logs) == (0o755, [])
+
+
+def test_the_data_dir_holding_the_database_is_tightened(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    data_dir.chmod(0o777)
+    url = f"sqlite+aiosqlite:///{data_dir / 'casecal.db'}"
+    secure_data_dir(Settings(data_dir=data_dir, database_url=url, secret_keys=["k"]))
+    assert (_mode(data_dir), _mode(data_dir / "casecal.db")) == (0o700, 0o600)
+    data_dir.chmod(0o777)
+    secure_sqlite(url, data_dir=data_dir)
+    assert _mode(data_dir) == 0o700
