@@ -83,6 +83,11 @@ async def test_another_firms_shadow_account_gets_no_more_than_the_shared_budget(
         back = await sign_in(usual, victim)  # the victim's usual browser is not locked out
         assert back.status_code == 303, back.text
 
+    async with _browser(app, "192.0.2.60") as new_browser:  # an unknown browser is told to
+        waits = await sign_in(new_browser, victim)  # wait, not that the password is wrong
+        assert waits.status_code == 429
+        assert int(waits.headers["retry-after"]) > 0
+
 
 async def test_concurrent_guesses_get_no_more_checks_than_the_budget(
     app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], checks: Counter[str | None]

@@ -175,15 +175,16 @@ async def login(
     now, accounts = utcnow(), await accounts_of(session, address)
     admitted = await admit(session, _gates(request, address, accounts, _device(request, address)),
                            now)  # fmt: skip
-    if not admitted.gates:
-        assert admitted.locked_until is not None  # every gate refused says until when
+    opened = []
+    if admitted.gates:
+        opened = await accounts_opened(session, accounts, admitted.accounts, password)
+    if not opened and admitted.locked_until is not None:  # an account was not checked
         wait = seconds_until(admitted.locked_until, now)
         return _login_page(
             request, next_url=target, email=address, status_code=429,
             error=f"Too many sign-in attempts. Try again in {-(-wait // 60)} minutes.",
             headers={"Retry-After": str(wait)},
         )  # fmt: skip
-    opened = await accounts_opened(session, accounts, admitted.accounts, password)
     if not opened:
         return refused
     await take_back(session, admitted, [o.user_id for o in opened], now)
