@@ -72,10 +72,15 @@ async def _clean_up(engine: SyncEngine, firm_id: uuid.UUID, connection_id: uuid.
             "waiting for confirmation (POST .../confirm-deletions, then ask again)"
         )
         return await _finish(engine, run.id, "paused", counts, message)
-    provider = await engine.provider_for(connection)
-    calendar_id = connection.calendar_id or ""
     outcome, error = "ok", ""
+    try:  # nothing to remove needs no grant; a grant that no longer works fails the run
+        provider = await engine.provider_for(connection) if ours else None
+    except (AuthExpired, ConsentRequired) as exc:
+        provider, outcome, error = None, "failed", f"{type(exc).__name__}: {exc}"
+    calendar_id = connection.calendar_id or ""
     for link in ours:
+        if provider is None:
+            break
         try:
             await provider.delete_event(calendar_id, link.remote_id, etag=None)
         except NotFound:
