@@ -456,8 +456,10 @@ async def activate(
     step_reminders: bool,
     backfill: Backfill,
 ) -> Connection:
-    """Start syncing the chosen calendar."""
+    """Start syncing the chosen calendar (the seat is checked again: it may have been removed
+    while the account was being authorised)."""
     conn = await _connection(session, actor, connection_id, own=True)
+    await _require_seat(session, actor)
     if not conn.refresh_token_enc or conn.status not in (
         ConnectionStatus.PENDING,
         ConnectionStatus.ACTIVE,

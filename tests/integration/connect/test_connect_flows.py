@@ -11,9 +11,11 @@ from connect_helpers import actions, connections, dump, no_tokens_kept
 from connect_world import BASE, World
 
 from casecal.auth.encryption import TokenCipher
+from casecal.errors import PermissionDenied
 from casecal.services.aliases import allow_alias
 from casecal.services.connect import activate, start_connect, writable_calendars
 from casecal.services.consents import consent_panel, start_admin_consent
+from casecal.services.subscriptions import remove_seat
 from casecal.store.tables import (
     Backfill,
     ConnectionStatus,
@@ -198,3 +200,26 @@ async def test_alias_allowed_by_admin_passes_the_guard(world: World) -> None:
     assert getattr(response, "status_code", None) == 303
     [conn] = await connections(world.app.state.sessionmaker, world.users["ann"].id)
     assert conn.account_email == "ann.lee@contoso.com"
+
+
+async def test_a_seat_removed_while_authorising_refuses_the_activation(world: World) -> None:
+    """The seat is checked when the calendar is chosen too, not only when Connect is clicked:
+    a connection whose seat went away in between never starts syncing."""
+    response = await _connect(world, "bob", ProviderName.GOOGLE)
+    assert getattr(response, "status_code", None) == 303
+    [conn] = await connections(world.app.state.sessionmaker, world.users["bob"].id)
+    async with world.app.state.sessionmaker() as session:
+        await remove_seat(session, world.actor("admin"), world.users["bob"].id)
+    async with world.app.state.sessionmaker() as session:
+        with pytest.raises(PermissionDenied, match="Calendar Sync is not enabled for you"):
+            await activate(
+                session,
+                world.actor("bob"),
+                conn.id,
+                calendar_id="bob@example.org",
+                calendar_name="Bob",
+                step_reminders=False,
+                backfill=Backfill.UPCOMING,
+            )
+    [after] = await connections(world.app.state.sessionmaker, world.users["bob"].id)
+    assert after.status is not ConnectionStatus.ACTIVE
