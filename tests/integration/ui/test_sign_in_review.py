@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.integration.ui.conftest import PASSWORD, PASSWORD_HASH, UiFirm, make_ui_firm, sign_in
 
 from casecal.auth.passwords import hash_password, verify_password
-from casecal.auth.throttle import RESETS
+from casecal.domain.sign_in_budgets import RESETS
 from casecal.services.access import Actor
 from casecal.services.users import create_user
 from casecal.store.tables import Role

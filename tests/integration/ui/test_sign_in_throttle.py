@@ -15,7 +15,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.integration.ui.conftest import PASSWORD, UiFirm, csrf_of, sign_in
 
-from casecal.auth.throttle import Budget, Gate, admit, spend, throttle_key
+from casecal.auth.throttle import admit, spend
+from casecal.domain.sign_in_budgets import Budget, Gate, throttle_key
 from casecal.store.tables import SignInThrottle, utcnow
 from casecal.sync.housekeeping import purge
 

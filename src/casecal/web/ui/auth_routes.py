@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casecal.auth.devices import DEVICE_COOKIE, DEVICE_DAYS, Device, device_for, issue_device
 from casecal.auth.encryption import secret_material
 from casecal.auth.signed import sign, unsign
-from casecal.auth.throttle import Gate, admit, gates_for, take_back
-from casecal.auth.throttle import retry_after as seconds_until
+from casecal.auth.throttle import admit, take_back
 from casecal.domain.client_address import client_address, trusted_networks
+from casecal.domain.sign_in_budgets import Gate, gates_for
+from casecal.domain.sign_in_budgets import retry_after as seconds_until
 from casecal.domain.sign_in_email import plausible_sign_in_email
 from casecal.services.sign_in import Account, Opened, accounts_of, accounts_opened, active_user
 from casecal.store.tables import User, utcnow
