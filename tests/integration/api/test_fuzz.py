@@ -30,6 +30,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -194,12 +195,14 @@ def on_postgres() -> Iterator[Seeded]:
         upgrade(_PG_URL)
         yield asyncio.run(_seed(PG_APP, _PG_URL))
     finally:
+        shutdown_lifespans()  # the apps' engines, before their database goes
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{_PG_NAME}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _remove_dir() -> Iterator[None]:
     yield
+    shutdown_lifespans()
     shutil.rmtree(_DIR, ignore_errors=True)
 
 
