@@ -7,6 +7,7 @@ and the email are refused with a page, never a 500 (on SQLite and PostgreSQL).""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 
 import httpx
@@ -167,3 +168,31 @@ async def test_control_characters_in_the_email_answer_like_a_wrong_password(
         answer = await sign_in(browser, email, PASSWORD)
         assert answer.status_code == 401
         assert "That email and password do not match an active account." in answer.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the event loop: no SQL
+async def test_the_password_check_does_not_block_the_event_loop(
+    app: FastAPI, ui_firm: UiFirm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow_check(stored_hash: str | None, password: str) -> bool:
+        time.sleep(0.5)  # a slow argon2 verification, as on a busy server
+        return False
+
+    monkeypatch.setattr("casecal.services.sign_in.verify_password", slow_check)
+    lags: list[float] = []
+
+    async def ticking(until: asyncio.Event) -> None:
+        while not until.is_set():
+            started = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - started)
+
+    async with _browser(app, "203.0.113.70") as browser:
+        assert (await browser.get("/login")).status_code == 200
+        done = asyncio.Event()
+        ticker = asyncio.create_task(ticking(done))
+        answer = await sign_in(browser, ui_firm.admin.email, "wrong")
+        done.set()
+        await ticker
+    assert answer.status_code == 401
+    assert max(lags) < 0.4  # other requests were served while the password was checked
