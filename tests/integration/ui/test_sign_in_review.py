@@ -1,8 +1,9 @@
 """What a security review of the sign-in throttle found, each closed: another firm's admin
 cannot turn a shadow account with a victim's email into unlimited guesses at the victim's
 password; concurrent guesses get no more password checks than the budget; a known browser's
-budget starts again only a few times a window; and hostile bytes in signed values, cookies
-and the email are refused with a page, never a 500 (on SQLite and PostgreSQL)."""
+budget starts again only a few times a window; hostile bytes in signed values, cookies and
+the email are refused with a page, never a 500 (on SQLite and PostgreSQL); and the argon2
+check does not stall the event loop."""
 
 from __future__ import annotations
 
