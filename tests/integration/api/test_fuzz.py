@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import schemathesis
@@ -186,7 +187,7 @@ def on_sqlite(sqlite_template: Path) -> Seeded:
 def on_postgres() -> Iterator[Seeded]:
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{_PG_NAME}"'))
-    except (OSError, TimeoutError, Exception) as exc:  # asyncpg's errors have no common base
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         reason = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({exc!r}): fuzzing on it skipped"
         if REQUIRE_PG:
             pytest.fail(reason)
