@@ -37,6 +37,8 @@ from casecal.sync.worker import SyncRuntime, WorkerTuning, build_app
 
 pytestmark = pytest.mark.postgres
 NOW = datetime.now(UTC)
+"""Taken at import: under pytest-xdist a test may run many minutes later, so what must still
+lie in the future when the sweep reads the clock is a day ahead, not minutes."""
 
 
 async def no_provider(_connection: Connection) -> Provider:
@@ -68,7 +70,7 @@ async def add_connection(
                 name="cm", role=Role.CASE_MANAGER)  # fmt: skip
     fields: dict[str, Any] = {
         "status": ConnectionStatus.ACTIVE,
-        "next_poll_at": NOW + timedelta(hours=1),
+        "next_poll_at": NOW + timedelta(days=1),
     }
     fields |= values
     connection = Connection(id=uuid.uuid4(), firm_id=firm_id, user_id=user.id,
@@ -121,7 +123,7 @@ async def test_sweep_finds_every_connection_with_pending_work_and_only_those(
         "push healthy": await add_connection(db, firm_id, push=True,
                                              next_poll_at=NOW - timedelta(minutes=1)),
         "backing off": await add_connection(db, firm_id, outbox=True,
-                                            backoff_until=NOW + timedelta(minutes=5)),
+                                            backoff_until=NOW + timedelta(days=1)),
         "needs reauth": await add_connection(db, firm_id, sync_requested_at=NOW,
                                              status=ConnectionStatus.NEEDS_REAUTH),
     }  # fmt: skip
