@@ -56,6 +56,7 @@ from casecal.store.tables import (
     SyncRun,
     utcnow,
 )
+from casecal.sync.cursors import ensure_cursor
 from casecal.sync.exclusive import ConnectionLocks
 from casecal.sync.hostview import EntryRow, HostItem, HostView, merge_exdates
 from casecal.sync.links import LinkStore, link_state
@@ -339,11 +340,7 @@ class _Pass:
     async def pull(self) -> None:
         async with self.engine.sessionmaker() as session:
             connection, _, view, _ = await self._context(session)
-            cursor_row = await session.get(SyncCursor, self.connection_id)
-            if cursor_row is None:
-                cursor_row = SyncCursor(connection_id=connection.id, firm_id=self.firm_id)
-                session.add(cursor_row)
-                await session.commit()
+            cursor_row = await ensure_cursor(session, connection.id, self.firm_id)
             full = cursor_row.cursor is None or cursor_row.version > cursor_row.synced_version
             cursor = None if full else cursor_row.cursor
             version = cursor_row.version
