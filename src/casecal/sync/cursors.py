@@ -24,11 +24,8 @@ async def ensure_cursor(
     if row is not None:
         return row
     values = {"connection_id": connection_id, "firm_id": firm_id}
-    if session.get_bind().dialect.name == "postgresql":
-        statement = pg_insert(SyncCursor).values(values).on_conflict_do_nothing()
-    else:
-        statement = sqlite_insert(SyncCursor).values(values).on_conflict_do_nothing()
-    await session.execute(statement)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(insert(SyncCursor).values(values).on_conflict_do_nothing())
     await session.commit()
     row = await session.get(SyncCursor, connection_id, populate_existing=True)
     assert row is not None  # inserted here or by the other pass; nothing deletes it meanwhile
