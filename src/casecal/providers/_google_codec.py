@@ -20,6 +20,7 @@ from casecal.domain.tags import Tag, google_event_id
 from casecal.errors import ValidationFailed
 from casecal.providers._google_wire import Part
 from casecal.providers.base import CreateOp, DeleteOp, RemoteEvent, UpdateOp, WriteOp, WriteResult
+from casecal.providers.stamps import wire_stamp
 
 
 def encode(event: CanonicalEvent, tag: Tag, *, event_id: str | None = None) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def remote(item: dict[str, Any], default_tz: str) -> RemoteEvent:
         series_id=str(series) if series else None,
         original_start=original,
         problem=problem,
+        modified_at=wire_stamp(item.get("updated")),
         raw=item,
     )
 

@@ -21,6 +21,7 @@ from casecal.domain.tags import Tag
 from casecal.errors import ValidationFailed
 from casecal.providers._graph_wire import PREFER, transaction_id, weak_etag
 from casecal.providers.base import CreateOp, RemoteEvent, UpdateOp, WriteOp, WriteResult
+from casecal.providers.stamps import wire_stamp
 
 EXPAND_TAG = TAG_EXPAND
 filter_tag = tag_filter
@@ -73,6 +74,8 @@ def remote(item: dict[str, Any], tag: Tag | None) -> RemoteEvent:
         series_id=str(series) if series else None,
         original_start=original,
         problem=problem,
+        modified_at=wire_stamp(item.get("lastModifiedDateTime")),
+        plain_occurrence=item.get("type") == "occurrence",
         raw=item,
     )
 

@@ -88,6 +88,12 @@ class RemoteEvent:
     series_id: str | None = None
     original_start: datetime | date | None = None
     problem: str | None = None
+    modified_at: datetime | None = None
+    """The provider's last-modified stamp (Google ``updated``, Graph
+    ``lastModifiedDateTime``), aware; None when the item did not carry a readable one."""
+    plain_occurrence: bool = False
+    """An occurrence that only repeats its series (Graph ``type: occurrence``): nothing of its
+    own to sync beyond the series."""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -555,7 +555,7 @@ class _Pass:
             await self._settled(session)
 
     async def _occurrence_in(self, session: AsyncSession, remote: pb.RemoteEvent) -> None:
-        if remote.raw.get("type") == "occurrence":
+        if remote.plain_occurrence:
             return  # a plain Graph occurrence: nothing of its own beyond its series
         _, _, _, links = await self._context(session)
         link = await links.by_remote(remote.series_id or "")
@@ -567,7 +567,7 @@ class _Pass:
             await self._cancel_in(session, link.remote_id, [remote.original_start])
         elif remote.event is not None:
             override = Override(remote.original_start, remote.event)
-            await self._override_in(session, link, override, _modified(remote.raw))
+            await self._override_in(session, link, override, remote.modified_at or utcnow())
 
     async def _override_in(
         self, session: AsyncSession, link: Link, override: Override, modified: datetime
@@ -1261,22 +1261,10 @@ def _remote_side(remote: pb.RemoteEvent | None, connection_id: uuid.UUID) -> Rem
     return RemoteSide(
         fingerprint=remote.event.fingerprint(),
         etag=remote.etag,
-        modified=_modified(remote.raw),
+        modified=remote.modified_at or utcnow(),
         ours=ours,
         kind=remote.tag.kind if ours and remote.tag is not None else None,
     )
-
-
-def _modified(raw: dict[str, Any]) -> datetime:
-    """The provider's last-modified stamp (Google ``updated``, Graph ``lastModifiedDateTime``)."""
-    value = raw.get("updated") or raw.get("lastModifiedDateTime")
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return utcnow()
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return utcnow()
 
 
 def _snapshot(event: CanonicalEvent | None) -> dict[str, Any]:
