@@ -45,6 +45,7 @@ def check_series_limits(rule: str, first: date | datetime, zone: ZoneInfo) -> No
     local_first = first.astimezone(zone) if isinstance(first, datetime) else first
     bare = {k: value for k, value in parts.items() if k not in ("COUNT", "UNTIL")}
     expansion = _expansion(format_rrule(bare), local_first)
+    _refuse_dateless(parts, local_first)
     if "COUNT" not in parts and "UNTIL" not in parts:
         raise ValidationFailed(f"the series never ends: add COUNT or UNTIL ({_HOW})", field="rrule")
     count = int(parts.pop("COUNT", "0"))
@@ -74,6 +75,39 @@ def check_series_limits(rule: str, first: date | datetime, zone: ZoneInfo) -> No
             f"COUNT={count} runs more than {MAX_SERIES_YEARS} years past the first start: {_HOW}",
             field="rrule",
         )
+
+
+_DATE_FILTERS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY")
+_FINER_THAN_YEARLY = frozenset({"MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY"})
+
+
+def _refuse_dateless(parts: dict[str, str], first: date | datetime) -> None:
+    """Refuse a rule whose date filters match no day within the horizon, before expanding it.
+
+    The expansion library checks its end (UNTIL, the horizon) only when a day matches, so a
+    rule no day can satisfy (``FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30``) is scanned step by
+    step up to year 9999: seconds of CPU for one request. The days a rule can fall on are
+    those its date filters allow; the same filters under ``FREQ=YEARLY`` list them a year at a
+    time, which bounds even a fruitless scan to about 8,000 steps. Rules with BYSETPOS are
+    left to the expansion (the position picks among a period's days, not a year's)."""
+    freq = parts["FREQ"]
+    if freq not in _FINER_THAN_YEARLY or "BYSETPOS" in parts:
+        return
+    filters = {key: parts[key] for key in _DATE_FILTERS if key in parts}
+    if not filters:
+        return  # every day matches
+    if freq == "MONTHLY" and "BYMONTH" not in filters:
+        filters["BYMONTH"] = ",".join(str(m) for m in range(1, 13))  # numeric BYDAY per month
+    start = first if isinstance(first, date) and not isinstance(first, datetime) else first.date()
+    days = _expansion(format_rrule({"FREQ": "YEARLY", **filters}), start)
+    horizon = datetime.combine(series_horizon(start), time(23, 59, 59))
+    if next(iter(days.replace(dtstart=datetime.combine(start, time()), until=horizon)), None):
+        return
+    raise ValidationFailed(
+        f"the rule falls on no date within {MAX_SERIES_YEARS} years of its first start "
+        f"(its BYMONTH, BYMONTHDAY, BYYEARDAY, BYWEEKNO or BYDAY never meet): {_HOW}",
+        field="rrule",
+    )
 
 
 def _local(value: date | datetime, zone: ZoneInfo) -> datetime:

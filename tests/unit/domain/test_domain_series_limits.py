@@ -34,7 +34,13 @@ FIRST = datetime(2026, 3, 2, 9, tzinfo=NY)
         ("FREQ=WEEKLY;UNTIL=20360310T000000Z", "more than 10 years"),
         ("FREQ=DAILY;UNTIL=20300101T000000Z", "more than 999 occurrences"),
         ("FREQ=YEARLY;COUNT=12", "runs more than 10 years"),
-        ("FREQ=MONTHLY;COUNT=5;BYMONTH=2;BYMONTHDAY=30", "runs more than 10 years"),
+        ("FREQ=MONTHLY;COUNT=5;BYMONTH=2;BYMONTHDAY=30", "falls on no date"),
+        # Rules no day can satisfy were scanned to year 9999 (3-7 s of CPU per request):
+        ("FREQ=DAILY;COUNT=5;BYMONTH=2;BYMONTHDAY=30", "falls on no date"),
+        ("FREQ=HOURLY;UNTIL=20270101T000000Z;BYMONTH=4;BYMONTHDAY=31", "falls on no date"),
+        ("FREQ=MINUTELY;COUNT=5;BYMONTH=2;BYMONTHDAY=30", "falls on no date"),
+        ("FREQ=DAILY;COUNT=5;BYWEEKNO=1;BYMONTH=7", "falls on no date"),
+        ("FREQ=YEARLY;COUNT=5;BYYEARDAY=366;BYMONTH=1", "runs more than 10 years"),
     ],
 )
 def test_series_beyond_the_limits_is_refused_naming_the_field(rule: str, words: str) -> None:
@@ -53,6 +59,10 @@ def test_series_beyond_the_limits_is_refused_naming_the_field(rule: str, words: 
         "FREQ=WEEKLY;BYDAY=MO,TH;UNTIL=20301231T000000Z",
         "FREQ=YEARLY;COUNT=11",  # the 11th is exactly ten years on
         "FREQ=MONTHLY;UNTIL=20360302T140000Z",
+        "FREQ=DAILY;COUNT=3;BYMONTH=2;BYMONTHDAY=29",  # leap days: 2028, 2032, 2036
+        "FREQ=MONTHLY;COUNT=3;BYDAY=5FR",  # a fifth Friday, some months
+        "FREQ=MONTHLY;COUNT=3;BYDAY=-1FR;BYMONTH=2",
+        "FREQ=WEEKLY;COUNT=3;BYDAY=MO,WE;BYMONTH=3",
     ],
 )
 def test_series_within_the_limits_is_accepted(rule: str) -> None:
