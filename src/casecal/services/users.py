@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.auth.api_tokens import IssuedToken, issue_token
 from casecal.errors import Conflict, NotFound, ValidationFailed
+from casecal.services import audit
 from casecal.services.access import Actor, require_admin, require_admin_or_self
 from casecal.services.entries import assign, commit
 from casecal.services.lookups import get_in_firm
@@ -58,6 +59,8 @@ async def create_user(session: AsyncSession, actor: Actor, data: Mapping[str, An
     await check_email_free(session, actor.firm_id, fields["email"])
     user = User(id=uuid.uuid4(), firm_id=actor.firm_id, is_active=True, **fields)
     session.add(user)
+    audit.record(session, actor.firm_id, actor.user_id, "user.created", str(user.id),
+                 {"role": str(user.role)})  # fmt: skip
     await commit(session)
     return user
 
@@ -82,7 +85,15 @@ async def update_user(
         fields.get("role", user.role) is not Role.FIRM_ADMIN or fields.get("is_active") is False
     ):
         raise Conflict("an admin cannot demote or deactivate themselves")
+    changed = sorted(key for key, value in fields.items() if getattr(user, key) != value)
     assign(user, fields)
+    if changed:
+        details: dict[str, Any] = {"fields": changed}
+        if "role" in changed:
+            details["role"] = str(user.role)
+        if "is_active" in changed:
+            details["active"] = user.is_active
+        audit.record(session, actor.firm_id, actor.user_id, "user.updated", str(user.id), details)
     await commit(session)
     return user
 
@@ -96,6 +107,8 @@ async def create_token(
     if not user.is_active:
         raise Conflict("the user is deactivated")
     issued = await issue_token(session, user, name=name)
+    audit.record(session, actor.firm_id, actor.user_id, "token.created", str(user.id),
+                 {"name": name[:100]})  # fmt: skip
     await commit(session)
     return issued
 
@@ -120,4 +133,6 @@ async def revoke_token(
     require_admin_or_self(actor, user.id, "revoke API tokens")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        audit.record(session, actor.firm_id, actor.user_id, "token.revoked", str(user.id),
+                     {"name": token.name[:100]})  # fmt: skip
         await commit(session)
