@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import enum
 
+from casecal.domain.connection_status import ConnectionStatus
+
 
 class Entitlement(enum.StrEnum):
     OK = "ok"
@@ -39,3 +41,15 @@ REASONS = {
     ),
 }
 """The ``status_reason`` a paused connection shows its owner and the firm admin."""
+
+PAUSED = {
+    Entitlement.NO_SEAT: ConnectionStatus.PAUSED_NO_SEAT,
+    Entitlement.NO_SUBSCRIPTION: ConnectionStatus.PAUSED_SUBSCRIPTION,
+}
+"""The state a connection takes when its owner is not entitled to sync, by verdict."""
+PAUSED_STATES = frozenset(PAUSED.values())
+SYNCING = frozenset({ConnectionStatus.ACTIVE, ConnectionStatus.PAUSED_DELETIONS})
+"""States a seat or subscription change pauses (a paused-for-deletions connection resumes as
+active: its next pass meets the guard again). Connections that cannot sync anyway (pending,
+needing re-authorisation or consent, disconnected) keep their state, and the engine's gate
+stands behind them if they come back."""

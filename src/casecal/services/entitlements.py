@@ -2,69 +2,29 @@
 subscription stops being active, the connections it covered pause at once; when it comes
 back they resume from their cursor. Changes are written with the caller's transaction (with
 an audit event each); the push channels are stopped, reopened and the first pass kicked after
-the commit (``casecal.sync.entitlement_effects``), noted in ``session.info``."""
+the commit (``casecal.sync.entitlement_effects``), noted in ``session.info``. The tables of
+states are pure (``casecal.domain.entitlement``) and the facts query lives in sync
+(``casecal.sync.entitlement_query``), which the engine's gate shares; the old names stay
+importable here."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casecal.domain.entitlement import REASONS, Entitlement, entitlement
+from casecal.domain.entitlement import PAUSED as PAUSED
+from casecal.domain.entitlement import PAUSED_STATES as PAUSED_STATES
+from casecal.domain.entitlement import REASONS, entitlement
+from casecal.domain.entitlement import SYNCING as SYNCING
 from casecal.services import audit
-from casecal.store.tables import (
-    Connection,
-    ConnectionStatus,
-    Seat,
-    Subscription,
-    SubscriptionStatus,
-    utcnow,
-)
-
-PAUSED = {
-    Entitlement.NO_SEAT: ConnectionStatus.PAUSED_NO_SEAT,
-    Entitlement.NO_SUBSCRIPTION: ConnectionStatus.PAUSED_SUBSCRIPTION,
-}
-PAUSED_STATES = frozenset(PAUSED.values())
-SYNCING = frozenset({ConnectionStatus.ACTIVE, ConnectionStatus.PAUSED_DELETIONS})
-"""States a seat or subscription change pauses (a paused-for-deletions connection resumes as
-active: its next pass meets the guard again). Connections that cannot sync anyway (pending,
-needing re-authorisation or consent, disconnected) keep their state, and the engine's gate
-stands behind them if they come back."""
-
-EFFECTS = "casecal_entitlement_effects"
-"""``session.info`` key: the ``Effects`` of this transaction, read after its commit."""
-
-
-@dataclass
-class Effects:
-    paused: set[uuid.UUID] = field(default_factory=set)
-    resumed: set[uuid.UUID] = field(default_factory=set)
-
-
-def effects_of(session: AsyncSession) -> Effects:
-    found: Effects = session.info.setdefault(EFFECTS, Effects())
-    return found
-
-
-async def _facts(
-    session: AsyncSession, firm_id: uuid.UUID
-) -> tuple[bool | None, frozenset[uuid.UUID]]:
-    """Whether the firm's subscription is active (None: it has none) and who holds a seat."""
-    sub = await session.scalar(select(Subscription).where(Subscription.firm_id == firm_id))
-    if sub is None:
-        return None, frozenset()
-    seated = await session.scalars(select(Seat.user_id).where(Seat.subscription_id == sub.id))
-    return sub.status is SubscriptionStatus.ACTIVE, frozenset(seated.all())
-
-
-async def entitlement_of(
-    session: AsyncSession, firm_id: uuid.UUID, user_id: uuid.UUID
-) -> Entitlement:
-    active, seated = await _facts(session, firm_id)
-    return entitlement(active, user_id in seated)
+from casecal.store.tables import Connection, ConnectionStatus, utcnow
+from casecal.sync.entitlement_effects import EFFECTS as EFFECTS
+from casecal.sync.entitlement_effects import Effects as Effects
+from casecal.sync.entitlement_effects import effects_of as effects_of
+from casecal.sync.entitlement_query import entitlement_facts
+from casecal.sync.entitlement_query import entitlement_of as entitlement_of
 
 
 async def enforce(
@@ -77,7 +37,7 @@ async def enforce(
     """Bring the firm's connections (or one user's) in line with the seats and subscription
     as they stand in this session: pause what lost them, resume what has them again."""
     await session.flush()
-    active, seated = await _facts(session, firm_id)
+    active, seated = await entitlement_facts(session, firm_id)
     query = select(Connection).where(
         Connection.firm_id == firm_id, Connection.status.in_(SYNCING | PAUSED_STATES)
     )

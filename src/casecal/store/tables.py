@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from casecal.domain.connection_status import ConnectionStatus as ConnectionStatus  # re-exported
 from casecal.domain.entries import EntryKind as EntryKind  # re-exported for the store
 from casecal.domain.window import Backfill as Backfill  # re-exported for the store
 from casecal.store.types import UTCDateTime
@@ -390,17 +391,6 @@ class OutboxRow(Base):
 class ProviderName(enum.StrEnum):
     GOOGLE = "google"
     MICROSOFT = "microsoft"
-
-
-class ConnectionStatus(enum.StrEnum):
-    PENDING = "pending"  # authorised, calendar not chosen yet
-    ACTIVE = "active"
-    NEEDS_REAUTH = "needs_reauth"  # refresh token revoked or expired: no provider calls
-    AWAITING_CONSENT = "awaiting_consent"  # Microsoft tenant requires admin consent
-    PAUSED_DELETIONS = "paused_deletions"  # the mass-delete guard tripped; waits for a confirm
-    PAUSED_NO_SEAT = "paused_no_seat"  # the user's seat was removed: no sync until it is back
-    PAUSED_SUBSCRIPTION = "paused_subscription"  # the firm's subscription is cancelled
-    DISCONNECTED = "disconnected"
 
 
 class Connection(Base):

@@ -14,12 +14,11 @@ import structlog
 from sqlalchemy import delete, select
 
 from casecal.domain.cleanup import created_here
+from casecal.domain.entitlement import PAUSED_STATES
 from casecal.domain.guard import review
 from casecal.errors import Conflict
 from casecal.errors import NotFound as DomainNotFound
 from casecal.providers.errors import AuthExpired, ConsentRequired, NotFound, ProviderError
-from casecal.services import audit
-from casecal.services.entitlements import PAUSED_STATES
 from casecal.store.tables import (
     Appointment,
     Connection,
@@ -29,6 +28,7 @@ from casecal.store.tables import (
     SyncRun,
     utcnow,
 )
+from casecal.sync import audit_rows as audit
 from casecal.sync.engine import PassReport, SyncEngine
 
 log = structlog.get_logger("casecal.sync")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
@@ -15,10 +16,26 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from casecal.services.entitlements import EFFECTS, Effects
 from casecal.sync.kicks import Kicker
 
 log = structlog.get_logger("casecal.sync")
+
+EFFECTS = "casecal_entitlement_effects"
+"""``session.info`` key: the ``Effects`` of this transaction, read after its commit."""
+
+
+@dataclass
+class Effects:
+    """The connections a transaction paused and resumed (``casecal.services.entitlements``)."""
+
+    paused: set[uuid.UUID] = field(default_factory=set)
+    resumed: set[uuid.UUID] = field(default_factory=set)
+
+
+def effects_of(session: AsyncSession) -> Effects:
+    """This transaction's ``Effects``, created on first use."""
+    found: Effects = session.info.setdefault(EFFECTS, Effects())
+    return found
 
 
 class Channels(Protocol):

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from casecal.config import Settings
-from casecal.services.outbox import OUTBOX_USERS
 from casecal.store.tables import Connection, ConnectionStatus
+from casecal.sync.outbox_rows import OUTBOX_USERS
 from casecal.sync.queue import enqueue
 
 log = structlog.get_logger("casecal.sync")
