@@ -22,7 +22,6 @@ from contract_harness import (
 )
 
 from casecal.domain.event import CanonicalEvent
-from casecal.domain.google_json import google_instance_id
 from casecal.domain.recurrence import Recurrence
 from casecal.emulators.google import GoogleEmulator
 from casecal.emulators.microsoft import MicrosoftEmulator
@@ -38,6 +37,7 @@ from casecal.providers import (
     UpdateOp,
     WriteResult,
 )
+from casecal.providers.google.json import google_instance_id
 
 START = datetime(2026, 12, 7, 15, tzinfo=UTC)
 

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from remotes import GoogleRemote, MicrosoftRemote, Remote
 
-from casecal.domain.google_json import google_tag
-from casecal.domain.graph_json import graph_tag
 from casecal.providers.base import Provider
 from casecal.providers.google import GoogleCalendarProvider
+from casecal.providers.google.json import google_tag
 from casecal.providers.msgraph import MicrosoftGraphProvider
+from casecal.providers.msgraph.json import graph_tag
 
 Occurrence = tuple[str, datetime]
 

@@ -11,7 +11,9 @@ import pytest
 
 from casecal.domain.entries import EntryKind
 from casecal.domain.event import CanonicalEvent, Override, Unrepresentable
-from casecal.domain.google_json import (
+from casecal.domain.recurrence import Recurrence
+from casecal.domain.tags import Tag
+from casecal.providers.google.json import (
     MAX_KEY_LENGTH,
     PRIVATE_KEYS,
     from_google,
@@ -22,8 +24,6 @@ from casecal.domain.google_json import (
     to_google,
     to_google_override,
 )
-from casecal.domain.recurrence import Recurrence
-from casecal.domain.tags import Tag
 
 NY = ZoneInfo("America/New_York")
 TAG = Tag(uuid.uuid4(), EntryKind.COURT_DATE, uuid.uuid4())

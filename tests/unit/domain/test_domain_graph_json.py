@@ -11,7 +11,9 @@ import pytest
 
 from casecal.domain.entries import EntryKind
 from casecal.domain.event import Attendee, CanonicalEvent
-from casecal.domain.graph_json import (
+from casecal.domain.tags import Tag
+from casecal.domain.timezones import CUSTOM_ZONE, UnknownTimeZone
+from casecal.providers.msgraph.json import (
     TAG_EXPAND,
     TAG_NAMESPACE,
     TAG_PROPERTY_ID,
@@ -22,8 +24,6 @@ from casecal.domain.graph_json import (
     tag_filter,
     to_graph,
 )
-from casecal.domain.tags import Tag
-from casecal.domain.timezones import CUSTOM_ZONE, UnknownTimeZone
 
 NY = ZoneInfo("America/New_York")
 TAG = Tag(uuid.uuid4(), EntryKind.INTERVIEW, uuid.uuid4())

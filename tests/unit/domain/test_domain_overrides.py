@@ -14,9 +14,14 @@ from hypothesis import strategies as st
 from casecal.domain import overrides
 from casecal.domain.entries import Appointment, OccurrenceChange
 from casecal.domain.event import CanonicalEvent
-from casecal.domain.google_json import from_google, to_google, to_google_override
-from casecal.domain.graph_json import format_original_start, from_graph, to_graph, to_graph_override
 from casecal.domain.mapping import appointment_fields, event_for_entry
+from casecal.providers.google.json import from_google, to_google, to_google_override
+from casecal.providers.msgraph.json import (
+    format_original_start,
+    from_graph,
+    to_graph,
+    to_graph_override,
+)
 
 ZONES = ("America/New_York", "Europe/London", "Australia/Sydney", "UTC")
 BASE = "https://casecal.test"

@@ -15,15 +15,15 @@ from hypothesis import strategies as st
 
 from casecal.domain.entries import EntryKind
 from casecal.domain.event import Attendee, CanonicalEvent, Override
-from casecal.domain.google_json import from_google, to_google, to_google_override
-from casecal.domain.graph_json import (
+from casecal.domain.recurrence import WEEKDAYS, EventTime, Recurrence
+from casecal.domain.tags import Tag
+from casecal.providers.google.json import from_google, to_google, to_google_override
+from casecal.providers.msgraph.json import (
     format_original_start,
     from_graph,
     to_graph,
     to_graph_override,
 )
-from casecal.domain.recurrence import WEEKDAYS, EventTime, Recurrence
-from casecal.domain.tags import Tag
 
 ZONES = ("America/New_York", "Europe/London", "Australia/Sydney", "Europe/Dublin", "UTC")
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from casecal.domain.attendee_line import LABEL, split_attendee_line, with_attendee_line
 from casecal.domain.entries import EntryKind
 from casecal.domain.event import Attendee, CanonicalEvent
-from casecal.domain.graph_json import from_graph, to_graph
 from casecal.domain.invitations import graph_invite_kinds
+from casecal.providers.msgraph.json import from_graph, to_graph
 
 NY = ZoneInfo("America/New_York")
 FOOTER = "Bring the I-94\n\nCaseCal: http://127.0.0.1:8000/entries/appointment/1b2c"

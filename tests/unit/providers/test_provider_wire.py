@@ -22,8 +22,8 @@ from casecal.providers import (
     RateLimited,
     Transient,
 )
-from casecal.providers import _google_wire as google
-from casecal.providers import _graph_wire as graph
+from casecal.providers.google import wire as google
+from casecal.providers.msgraph import wire as graph
 
 
 def g_error(status: int, reason: str, domain: str = "global") -> dict[str, Any]:

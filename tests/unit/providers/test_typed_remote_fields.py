@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from casecal.providers import _google_codec, _graph_codec
+from casecal.providers.google import codec as _google_codec
+from casecal.providers.msgraph import codec as _graph_codec
 from casecal.providers.stamps import wire_stamp
 
 

@@ -7,7 +7,11 @@ from typing import Any
 from urllib.parse import quote
 
 from casecal.domain.event import CanonicalEvent, Override
-from casecal.domain.google_json import (
+from casecal.domain.recurrence import EventTime
+from casecal.domain.tags import Tag, google_event_id
+from casecal.errors import ValidationFailed
+from casecal.providers.base import CreateOp, DeleteOp, RemoteEvent, UpdateOp, WriteOp, WriteResult
+from casecal.providers.google.json import (
     from_google,
     google_instance_id,
     google_original_start,
@@ -15,11 +19,7 @@ from casecal.domain.google_json import (
     to_google,
     to_google_override,
 )
-from casecal.domain.recurrence import EventTime
-from casecal.domain.tags import Tag, google_event_id
-from casecal.errors import ValidationFailed
-from casecal.providers._google_wire import Part
-from casecal.providers.base import CreateOp, DeleteOp, RemoteEvent, UpdateOp, WriteOp, WriteResult
+from casecal.providers.google.wire import Part
 from casecal.providers.stamps import wire_stamp
 
 

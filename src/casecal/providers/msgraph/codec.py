@@ -7,7 +7,10 @@ from typing import Any
 from urllib.parse import quote
 
 from casecal.domain.event import CanonicalEvent, Override
-from casecal.domain.graph_json import (
+from casecal.domain.tags import Tag
+from casecal.errors import ValidationFailed
+from casecal.providers.base import CreateOp, RemoteEvent, UpdateOp, WriteOp, WriteResult
+from casecal.providers.msgraph.json import (
     TAG_EXPAND,
     event_zone,
     from_graph,
@@ -17,10 +20,7 @@ from casecal.domain.graph_json import (
     to_graph,
     to_graph_override,
 )
-from casecal.domain.tags import Tag
-from casecal.errors import ValidationFailed
-from casecal.providers._graph_wire import PREFER, transaction_id, weak_etag
-from casecal.providers.base import CreateOp, RemoteEvent, UpdateOp, WriteOp, WriteResult
+from casecal.providers.msgraph.wire import PREFER, transaction_id, weak_etag
 from casecal.providers.stamps import wire_stamp
 
 EXPAND_TAG = TAG_EXPAND

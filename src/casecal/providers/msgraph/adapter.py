@@ -13,13 +13,12 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-import casecal.providers._graph_codec as codec
+import casecal.providers.msgraph.codec as codec
 from casecal.domain.entries import EntryKind
 from casecal.domain.event import CanonicalEvent
 from casecal.domain.recurrence import time_key
 from casecal.domain.tags import Tag
 from casecal.providers._batching import Outcome, in_chunks, write_one
-from casecal.providers._graph_wire import PREFER, classify, classify_parts
 from casecal.providers._http import HttpLayer, RetryPolicy, Sleep
 from casecal.providers.base import (
     AccountIdentity,
@@ -38,6 +37,7 @@ from casecal.providers.base import (
 )
 from casecal.providers.budget import WindowBudget
 from casecal.providers.errors import NotFound, PermanentError, ProviderError, Transient
+from casecal.providers.msgraph.wire import PREFER, classify, classify_parts
 from casecal.providers.tokens import TokenSource
 
 CAPABILITIES = Capabilities(

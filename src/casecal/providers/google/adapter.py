@@ -14,12 +14,11 @@ from urllib.parse import quote, urlsplit
 import httpx
 import structlog
 
-import casecal.providers._google_codec as codec
+import casecal.providers.google.codec as codec
 from casecal.domain.event import CanonicalEvent
 from casecal.domain.recurrence import time_key
 from casecal.domain.tags import Tag
 from casecal.providers._batching import Outcome, in_chunks, write_one
-from casecal.providers._google_wire import classify, classify_parts, decode_batch, encode_batch
 from casecal.providers._http import HttpLayer, RetryPolicy, Sleep
 from casecal.providers.base import (
     AccountIdentity,
@@ -43,6 +42,7 @@ from casecal.providers.errors import (
     ProviderError,
     Transient,
 )
+from casecal.providers.google.wire import classify, classify_parts, decode_batch, encode_batch
 from casecal.providers.tokens import TokenSource
 
 log = structlog.get_logger(__name__)
