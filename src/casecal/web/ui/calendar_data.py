@@ -8,17 +8,22 @@ from datetime import date, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain import overrides
 from casecal.domain.occurrences import Shown, shown_occurrences
 from casecal.domain.series_window import skip_ahead
 from casecal.services.access import Actor
+from casecal.services.calendar_feed import (
+    CASE_ENTRY_MODELS,
+    overlapping,
+    own_appointments,
+    own_case_entries,
+)
 from casecal.store.tables import (
     Appointment,
     Case,
-    CaseAssignment,
     CourtDate,
     EntryKind,
     Firm,
@@ -119,29 +124,21 @@ async def entries_between(
     views: list[EntryView] = []
     appointments = await session.scalars(
         select(Appointment).where(
-            Appointment.firm_id == actor.firm_id,
-            Appointment.owner_id == actor.user_id,
+            own_appointments(actor),
             Appointment.deleted_at.is_(None),
-            Appointment.starts_at < end,
-            or_(Appointment.ends_at.is_(None), Appointment.ends_at > start),
+            overlapping(Appointment, [(start, end)]),
         )
     )
     for row in appointments:
         views += _appointment_views(row, zone, start, end)
-    managed = select(CaseAssignment.case_id).where(CaseAssignment.user_id == actor.user_id)
-    for model in (CourtDate, Interview, StepReminder):
+    for model in CASE_ENTRY_MODELS:
         rows = await session.execute(
             select(model, Case.number)
             .join(Case, Case.id == model.case_id)
             .where(
-                model.firm_id == actor.firm_id,
+                own_case_entries(model, actor),
                 model.deleted_at.is_(None),
-                model.starts_at < end,
-                or_(model.ends_at.is_(None), model.ends_at > start),
-                or_(
-                    model.assigned_user_id == actor.user_id,
-                    and_(model.assigned_user_id.is_(None), model.case_id.in_(managed)),
-                ),
+                overlapping(model, [(start, end)]),
             )
         )
         views += [_case_view(cast(CaseEntry, row), str(num), zone) for row, num in rows.all()]
