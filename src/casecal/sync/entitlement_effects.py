@@ -6,16 +6,15 @@ its notifications start no pass, and a resumed connection is marked dirty for th
 
 from __future__ import annotations
 
-import asyncio
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
+from casecal.sync.after_commit import AfterCommit
 from casecal.sync.kicks import Kicker
 
 log = structlog.get_logger("casecal.sync")
@@ -60,7 +59,7 @@ async def carry_out(channels: Channels, kicker: Kicker, effects: Effects) -> Non
         await kicker.kick(connection_id, trigger="resumed")
 
 
-class EntitlementEffects:
+class EntitlementEffects(AfterCommit):
     """Carries out the ``Effects`` a committed transaction noted in ``session.info``."""
 
     def __init__(
@@ -68,31 +67,9 @@ class EntitlementEffects:
     ) -> None:
         self.channels = channels
         self.kicker = kicker
-        self._tasks: set[asyncio.Task[None]] = set()
-        session_class = sessionmaker.kw.get("sync_session_class")
-        if session_class is None or session_class is Session:
-            raise TypeError("give the sessionmaker its own sync_session_class to listen to")
-        event.listen(session_class, "after_commit", self._after_commit)
-        event.listen(session_class, "after_rollback", self._after_rollback)
+        super().__init__(sessionmaker, EFFECTS, self._carry_out, "entitlement effects failed")
 
-    def _after_commit(self, session: Session) -> None:
-        effects: Effects | None = session.info.pop(EFFECTS, None)
-        if effects is not None and (effects.paused or effects.resumed):
-            task = asyncio.get_running_loop().create_task(
-                carry_out(self.channels, self.kicker, effects)
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._done)
-
-    def _after_rollback(self, session: Session) -> None:
-        session.info.pop(EFFECTS, None)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("entitlement effects failed", error=repr(task.exception()))
-
-    async def settle(self) -> None:
-        """Wait for the effects in flight (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    def _carry_out(self, effects: Effects) -> Coroutine[Any, Any, None] | None:
+        if not (effects.paused or effects.resumed):
+            return None
+        return carry_out(self.channels, self.kicker, effects)

@@ -13,20 +13,20 @@ CaseCal starts its pass within milliseconds instead of at the next sweep.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import structlog
 from procrastinate import App
-from sqlalchemy import event, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from casecal.config import Settings
 from casecal.store.tables import Connection, ConnectionStatus
+from casecal.sync.after_commit import AfterCommit
 from casecal.sync.outbox_rows import OUTBOX_USERS
 from casecal.sync.queue import enqueue
 
@@ -66,40 +66,16 @@ async def kick_users(
     return len(connection_ids)
 
 
-class OutboxTrigger:
+class OutboxTrigger(AfterCommit):
     """Listens to one sessionmaker's commits and kicks the connections they concern."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], kicker: Kicker) -> None:
         self.sessionmaker = sessionmaker
         self.kicker = kicker
-        self._tasks: set[asyncio.Task[int]] = set()
-        session_class = sessionmaker.kw.get("sync_session_class")
-        if session_class is None or session_class is Session:
-            raise TypeError("give the sessionmaker its own sync_session_class to listen to")
-        event.listen(session_class, "after_commit", self._after_commit)
-        event.listen(session_class, "after_rollback", self._after_rollback)
+        super().__init__(sessionmaker, OUTBOX_USERS, self._kick, "outbox kick failed")
 
-    def _after_commit(self, session: Session) -> None:
-        pairs = session.info.pop(OUTBOX_USERS, None)
-        if pairs:
-            task = asyncio.get_running_loop().create_task(
-                kick_users(self.sessionmaker, self.kicker, pairs)
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._done)
-
-    def _after_rollback(self, session: Session) -> None:
-        session.info.pop(OUTBOX_USERS, None)
-
-    def _done(self, task: asyncio.Task[int]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("outbox kick failed", error=repr(task.exception()))
-
-    async def settle(self) -> None:
-        """Wait for the kicks in flight (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    def _kick(self, pairs: set[tuple[uuid.UUID, uuid.UUID]]) -> Coroutine[Any, Any, int] | None:
+        return kick_users(self.sessionmaker, self.kicker, pairs) if pairs else None
 
 
 def session_class() -> type[Session]:
