@@ -9,6 +9,7 @@ from casecal.web.routes import (
     connections,
     court_dates,
     interviews,
+    settings_api,
     step_reminders,
     subscription,
     teams,
@@ -19,6 +20,6 @@ from casecal.web.routes._common import PROBLEM_RESPONSES
 api_router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 for _module in (
     users, teams, cases, appointments, court_dates, interviews, step_reminders, subscription,
-    connections, aliases,
+    connections, aliases, settings_api,
 ):  # fmt: skip
     api_router.include_router(_module.router)
