@@ -1,0 +1,1 @@
+"""Profiles of the sync engine and the scripts that read them."""
