@@ -54,3 +54,43 @@ async def test_an_unknown_zone_is_refused(
     assert bad.status_code == 422
     assert "is not a time zone CaseCal knows" in bad.text
     assert await _zone(sessionmaker, ui_firm) is None
+
+
+def _setting(html: str, key: str) -> str:
+    start = html.index(f'id="setting-{key.replace(".", "-")}"')
+    end = html.find('<li class="consent setting"', start)
+    return html[start : end if end != -1 else len(html)]
+
+
+async def test_a_user_sets_their_own_sync_preference_and_goes_back_to_the_firms(
+    client: httpx.AsyncClient, ui_firm: UiFirm
+) -> None:
+    page = await signed_in_page(client, ui_firm.cm1.email, "/settings")
+    shown = _setting(page.text, "show_as.court_date")
+    assert '<dd class="setting-value">busy</dd>' in shown
+    assert 'name="locked"' not in shown  # nothing below a user to lock
+    assert 'id="setting-guard-percent"' not in page.text  # firm rules are not preferences here
+    done = await post_form(client, page, "/settings/values/show_as.court_date", value="free",
+                           op="save")  # fmt: skip
+    assert done.headers["location"] == "/settings?done=settings-saved#setting-show_as-court_date"
+    page = await client.get("/settings")
+    shown = _setting(page.text, "show_as.court_date")
+    assert '<dd class="setting-value">free</dd>' in shown
+    assert "Set by you" in shown
+    await post_form(client, page, "/settings/values/show_as.court_date", op="clear")
+    page = await client.get("/settings")
+    shown = _setting(page.text, "show_as.court_date")
+    assert '<dd class="setting-value">busy</dd>' in shown
+    assert "default" in shown
+
+
+async def test_a_preference_that_does_not_fit_is_refused(
+    client: httpx.AsyncClient, ui_firm: UiFirm
+) -> None:
+    page = await signed_in_page(client, ui_firm.cm1.email, "/settings")
+    bad = await post_form(client, page, "/settings/values/reminders.interview", value="soon",
+                          op="save")  # fmt: skip
+    assert bad.status_code == 422
+    assert "whole numbers only" in bad.text
+    no_token = await client.post("/settings/values/reminders.interview", data={"value": "5"})
+    assert no_token.status_code == 403

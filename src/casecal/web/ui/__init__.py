@@ -10,6 +10,7 @@ from casecal.web.ui import (
     auth_routes,
     calendar_routes,
     entry_routes,
+    firm_settings_routes,
     settings_routes,
     static_routes,
     sync_routes,
@@ -24,6 +25,7 @@ ui_router.include_router(entry_routes.router)
 ui_router.include_router(static_routes.router)
 ui_router.include_router(users_routes.router)
 ui_router.include_router(settings_routes.router)
+ui_router.include_router(firm_settings_routes.router)
 
 for _optional in ("casecal.web.ui.connect_routes", "casecal.web.ui.oauth_routes"):
     if find_spec(_optional) is not None:  # the OAuth parts arrive in their own modules

@@ -1,4 +1,5 @@
-"""Your settings: the time zone pages show times in (the firm's unless the user picks one)."""
+"""Your settings: the time zone pages show times in (the firm's unless the user picks one) and
+your own sync preferences, each with where its value comes from and the lock that fixes it."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from casecal.domain.settings_catalog import Level
+from casecal.errors import DomainError
+from casecal.services.firm_settings import read_settings, resolve_scope
 from casecal.store.tables import Firm, User, utcnow
 from casecal.web.deps import SessionDep
 from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn
+from casecal.web.ui.setting_forms import SettingRow, apply_form, rows_of
 from casecal.web.ui.templating import render
 
 router = APIRouter()
@@ -43,8 +48,17 @@ async def _page(
         "firm_zone": firm.time_zone if firm is not None else "UTC",
         "now": utcnow(),
         "error": error,
+        "rows": await _own_rows(session, signed),
     }
     return render(request, "settings.html", context, signed=signed, status_code=status_code)
+
+
+async def _own_rows(session: SessionDep, signed: SignedIn) -> list[SettingRow]:
+    """The user's own preferences as their level sees them (firm and team rules above)."""
+    actor = signed.actor
+    scope = await resolve_scope(session, actor, Level.USER, None, actor.user_id)
+    states = [s for s in await read_settings(session, actor, scope) if s.spec.user_editable]
+    return await rows_of(session, actor.firm_id, states, you=actor.user_id)
 
 
 @router.get(PAGE)
@@ -70,3 +84,19 @@ async def save(
         user.time_zone = time_zone or None
         await session.commit()
     return RedirectResponse(f"{PAGE}?done=settings-saved", status_code=303)
+
+
+@router.post(PAGE + "/values/{key}")
+async def save_value(
+    request: Request, session: SessionDep, signed: CsrfChecked, key: str
+) -> Response:
+    """One of the user's own preferences: saved, or removed so the firm's or team's applies."""
+    actor = signed.actor
+    try:
+        scope = await resolve_scope(session, actor, Level.USER, None, actor.user_id)
+        await apply_form(session, actor, scope, key, await request.form())
+    except DomainError as exc:
+        await session.rollback()
+        return await _page(request, session, signed, error=exc.detail,
+                           status_code=exc.status_code)  # fmt: skip
+    return RedirectResponse(f"{PAGE}?done=settings-saved#setting-{key.replace('.', '-')}", 303)
