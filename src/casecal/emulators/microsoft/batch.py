@@ -1,5 +1,11 @@
 """JSON $batch: at most 20 parts, unique ids, fully parallel or fully sequential (dependsOn),
-424 for dependants of a failed part, per-part status; parts count toward throttling."""
+424 for dependants of a failed part, per-part status; parts count toward throttling.
+
+Graph sends the Outlook service at most four parts of an unordered batch at a time (the
+throttling-limits page, "Outlook service limits"), so a parallel batch of 20 stays within a
+mailbox's four concurrent requests: here its parts run in waves of four, each holding a slot
+of the mailbox only while its wave runs. A part that finds no slot free (the app has other
+requests in flight to the mailbox) is answered 429, as Outlook would."""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ from casecal.emulators.microsoft.graph import (
 from casecal.emulators.microsoft.throttle import Throttle
 
 MAX_PARTS = 20
+PARALLEL_PARTS = 4
+"""Parts of an unordered batch Graph sends the Outlook service at a time."""
 METHODS = {"GET", "POST", "PATCH", "PUT", "DELETE"}
 
 
@@ -115,7 +123,11 @@ async def run_batch(router: GraphRouter, throttle: Throttle, outer: GraphRequest
     sequential = any(p.get("dependsOn") for p in parts)
     results: dict[str, GraphResponse] = {}
     held = 0
-    for part in parts:
+    for n, part in enumerate(parts):
+        if not sequential and n and n % PARALLEL_PARTS == 0:  # the next wave of four
+            for _ in range(held):
+                throttle.release(key)
+            held = 0
         failed = [d for d in part.get("dependsOn") or [] if results[d].status >= 400]
         if failed:
             results[part["id"]] = error_response(

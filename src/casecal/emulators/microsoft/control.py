@@ -114,7 +114,7 @@ def control_routes(emu: MicrosoftEmulator) -> list[Route]:
         emu.log.clear()
 
     def settings(body: dict[str, Any], _p: dict[str, str]) -> dict[str, Any]:
-        for name in ("auto_approve", "allow_http_notification_urls"):
+        for name in ("auto_approve", "allow_http_notification_urls", "require_if_match"):
             if name in body:
                 setattr(state, name, bool(body[name]))
         if "base_url" in body:
@@ -122,6 +122,7 @@ def control_routes(emu: MicrosoftEmulator) -> list[Route]:
         return {
             "auto_approve": state.auto_approve,
             "allow_http_notification_urls": state.allow_http_notification_urls,
+            "require_if_match": state.require_if_match,
         }
 
     def add_tenant(body: dict[str, Any], _p: dict[str, str]) -> dict[str, Any]:

@@ -219,16 +219,22 @@ def register(router: GraphRouter, state: MicrosoftState) -> None:
             200, {"@odata.context": context(req, "events/$entity"), **body}, preference_headers(req)
         )
 
+    def if_match(req: GraphRequest) -> str | None:
+        header = req.headers.get("if-match")
+        if header is None and state.require_if_match:
+            raise GraphError(428, "PreconditionRequired", "This request needs an If-Match header.")
+        return header
+
     async def patch_event(req: GraphRequest, m: re.Match[str]) -> GraphResponse:
         found = target(req, m)
-        mutations.update(state, found, req.body, req.headers.get("if-match"))
+        mutations.update(state, found, req.body, if_match(req))
         body = render(state, req.view(), target_instance(found))
         return GraphResponse(
             200, {"@odata.context": context(req, "events/$entity"), **body}, preference_headers(req)
         )
 
     async def delete_event(req: GraphRequest, m: re.Match[str]) -> GraphResponse:
-        mutations.delete(state, target(req, m), req.headers.get("if-match"))
+        mutations.delete(state, target(req, m), if_match(req))
         return GraphResponse(204)
 
     async def list_instances(req: GraphRequest, m: re.Match[str]) -> GraphResponse:

@@ -224,6 +224,9 @@ class MicrosoftState:
     sequence: int = 0
     auto_approve: bool = False
     allow_http_notification_urls: bool = False
+    require_if_match: bool = False
+    """Answer an event PATCH or DELETE without ``If-Match`` with 428 (Graph accepts one; a
+    test switches this on to prove that a client always sends its change key)."""
 
     def next_seq(self) -> int:
         self.sequence += 1

@@ -34,6 +34,8 @@ class Throttle:
         """Mailbox object id -> its budget; mailboxes without one are never throttled."""
         self.in_flight: dict[Key, int] = {}
         self.history: dict[Key, deque[datetime]] = {}
+        self.peak: dict[Key, int] = {}
+        """The most requests ever in flight at once per key (what tests assert on)."""
 
     def enable(self, oid: str, budget: Budget | None = None) -> Budget:
         self.budgets[oid] = budget or Budget()
@@ -59,6 +61,7 @@ class Throttle:
             return max(1, math.ceil(wait)), "Application is over its MailboxLimit."
         seen.append(now)
         self.in_flight[key] = self.in_flight.get(key, 0) + 1
+        self.peak[key] = max(self.peak.get(key, 0), self.in_flight[key])
         return None
 
     def release(self, key: Key) -> None:

@@ -10,6 +10,7 @@ from casecal.domain.event import CanonicalEvent, Override
 from casecal.domain.tags import Tag
 from casecal.errors import ValidationFailed
 from casecal.providers.base import CreateOp, RemoteEvent, UpdateOp, WriteOp, WriteResult
+from casecal.providers.msgraph.batch import Part
 from casecal.providers.msgraph.json import (
     TAG_EXPAND,
     event_zone,
@@ -88,28 +89,17 @@ def result(remote_event: RemoteEvent) -> WriteResult:
     return WriteResult(id=remote_event.id, etag=remote_event.etag, remote=remote_event)
 
 
-def batch_request(
-    calendar_id: str, index: int, op: WriteOp, *, invite: bool = False
-) -> dict[str, Any]:
-    """One ``$batch`` request (``id`` = its index), chained to the one before it."""
-    headers: dict[str, str] = {"Prefer": PREFER}
-    request: dict[str, Any] = {"id": str(index), "headers": headers}
-    if index:
-        request["dependsOn"] = [str(index - 1)]
+def batch_part(calendar_id: str, op: WriteOp, *, invite: bool = False) -> Part:
+    """The ``$batch`` part of one write; an update or a delete carries its change key."""
+    headers = {"Prefer": PREFER}
     if isinstance(op, CreateOp):
         url = f"/me/calendars/{quote(calendar_id, safe='')}/events"
-        body = encode_create(op.event, op.tag, invite=invite)
-        request |= {"method": "POST", "url": url, "body": body}
-    elif isinstance(op, UpdateOp):
-        headers |= if_match(op.etag)
-        url = f"/me/events/{quote(op.event_id, safe='')}"
-        request |= {"method": "PATCH", "url": url, "body": encode(op.event, op.tag, invite=invite)}
-    else:
-        headers |= if_match(op.etag)
-        request |= {"method": "DELETE", "url": f"/me/events/{quote(op.event_id, safe='')}"}
-    if "body" in request:
-        headers["Content-Type"] = "application/json"
-    return request
+        return Part("POST", url, headers, encode_create(op.event, op.tag, invite=invite))
+    url = f"/me/events/{quote(op.event_id, safe='')}"
+    headers |= if_match(op.etag)
+    if isinstance(op, UpdateOp):
+        return Part("PATCH", url, headers, encode(op.event, op.tag, invite=invite))
+    return Part("DELETE", url, headers)
 
 
 def batch_result(op: WriteOp, body: Any) -> WriteResult:

@@ -4,6 +4,7 @@ request, weak etags from change keys, and the idempotency key of a create."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from casecal.domain.tags import Tag
@@ -66,3 +67,10 @@ def classify_parts(status: int, body: Any) -> ProviderError:
 
 classify = classify_with(classify_parts)
 """The HTTP layer's classifier for this provider's responses."""
+
+
+def iso(value: datetime) -> str:
+    """A UTC instant as Graph's query parameters take it (naive values are UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

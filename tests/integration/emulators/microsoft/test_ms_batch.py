@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ms_support import World, event_body
+from ms_support import CLIENT_ID, World, event_body
 
 from casecal.emulators.microsoft import MicrosoftEmulator
 
@@ -137,17 +137,44 @@ async def test_batch_needs_a_token_and_no_nesting(
     assert nested["1"]["status"] == 400
 
 
-async def test_parallel_parts_beyond_four_are_throttled_sequential_ones_are_not(
+async def test_parallel_parts_run_four_at_a_time_within_the_mailbox_concurrency(
     client: httpx.AsyncClient, auth: dict[str, str], emu: MicrosoftEmulator, world: World
 ) -> None:
+    """Graph sends the Outlook service at most four parts of an unordered batch at a time, so
+    a parallel batch of 20 stays within the mailbox's four concurrent requests."""
     emu.set_throttling(world.ann)
-    parallel = by_id(await batch(client, auth, [get(str(n)) for n in range(6)]))
-    statuses = sorted(p["status"] for p in parallel.values())
-    assert statuses == [200, 200, 200, 200, 429, 429]
-    throttled = next(p for p in parallel.values() if p["status"] == 429)
-    assert throttled["headers"]["Retry-After"] == "1"
-    assert throttled["body"]["error"]["code"] == "ApplicationThrottled"
+    parallel = by_id(await batch(client, auth, [get(str(n)) for n in range(20)]))
+    assert {p["status"] for p in parallel.values()} == {200}
+    assert emu.throttle.peak[(CLIENT_ID, world.ann)] == 4
 
     chain = [get("0")] + [get(str(n), dependsOn=[str(n - 1)]) for n in range(1, 6)]
     sequential = by_id(await batch(client, auth, chain))
     assert {p["status"] for p in sequential.values()} == {200}
+
+
+async def test_parallel_parts_finding_no_free_slot_are_throttled(
+    client: httpx.AsyncClient, auth: dict[str, str], emu: MicrosoftEmulator, world: World
+) -> None:
+    """With another request of the app in flight to the mailbox, one part of each wave of
+    four finds no slot: it is answered 429 with Retry-After, the others run."""
+    emu.set_throttling(world.ann)
+    emu.throttle.in_flight[(CLIENT_ID, world.ann)] = 1
+    parallel = by_id(await batch(client, auth, [get(str(n)) for n in range(8)]))
+    statuses = sorted(p["status"] for p in parallel.values())
+    assert statuses == [200] * 6 + [429] * 2
+    throttled = next(p for p in parallel.values() if p["status"] == 429)
+    assert throttled["headers"]["Retry-After"] == "1"
+    assert throttled["body"]["error"]["code"] == "ApplicationThrottled"
+
+
+async def test_writes_without_if_match_are_refused_when_the_emulator_insists(
+    client: httpx.AsyncClient, auth: dict[str, str], emu: MicrosoftEmulator, world: World
+) -> None:
+    created = (await client.post("/v1.0/me/events", headers=auth, json=event_body("A"))).json()
+    emu.state.require_if_match = True
+    url = f"/v1.0/me/events/{created['id']}"
+    bare = await client.patch(url, headers=auth, json={"subject": "B"})
+    assert bare.status_code == 428
+    keyed = {**auth, "If-Match": created["@odata.etag"]}
+    assert (await client.patch(url, headers=keyed, json={"subject": "B"})).status_code == 200
+    assert (await client.delete(url, headers=auth)).status_code == 428
