@@ -7,11 +7,12 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tests.integration.api.conftest import API, FirmWorld, Member, is_problem
 
 from casecal.domain.entries import EntryKind
+from casecal.domain.guard import Limits
 from casecal.store.tables import AuditEvent, Firm
 from casecal.sync.settings_query import effective_for
 
@@ -239,3 +240,35 @@ async def test_the_operations_are_documented(client: httpx.AsyncClient) -> None:
     assert {"put", "delete"} <= set(spec["paths"][f"{URL}/{{key}}"])
     assert "SettingPublic" in spec["components"]["schemas"]
     assert "SettingWrite" in spec["components"]["schemas"]
+
+
+async def test_the_engines_loader_reads_in_two_queries_and_only_the_firms_own_values(
+    client: httpx.AsyncClient,
+    firm_a: FirmWorld,
+    firm_b: FirmWorld,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    team_id = await _team_with(client, firm_a, firm_a.cm1)
+    await _put(client, firm_a.admin, "guard.minimum", level="firm", value=40)
+    await _put(client, firm_a.admin, "guard.percent", level="team", team_id=team_id, value=5)
+    await _put(client, firm_a.cm1, "reminders.interview", value=[15])
+    await _put(client, firm_b.admin, "guard.minimum", level="firm", value=1, locked=True)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with sessionmaker() as session:
+            mine = await effective_for(session, uuid.UUID(firm_a.id), uuid.UUID(firm_a.cm1.id))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert len(statements) == 2, statements
+    assert mine.limits() == Limits(percent=5, minimum=40)
+    assert mine.reminders(EntryKind.INTERVIEW) == (15,)
+    async with sessionmaker() as session:
+        stranger = await effective_for(session, uuid.UUID(firm_b.id), uuid.UUID(firm_a.cm1.id))
+    assert stranger.limits() == Limits(percent=20, minimum=1)  # firm b's own, nobody else's
+    assert stranger.reminders(EntryKind.INTERVIEW) == (24 * 60, 60)
