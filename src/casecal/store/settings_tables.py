@@ -8,14 +8,14 @@ key, so a deleted team or user takes its values along.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecal.domain.settings_catalog import Level
-from casecal.store.tables import Base, new_id, utcnow
+from casecal.store.tables import Base
 
 LEVEL_TYPE = Enum(
     Level,
@@ -26,6 +26,10 @@ LEVEL_TYPE = Enum(
 )
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class SettingValue(Base):
     """A value set at one level; ``locked`` binds every level below (firm and team only)."""
 
@@ -34,7 +38,7 @@ class SettingValue(Base):
         UniqueConstraint("firm_id", "level", "scope_id", "key", name="uq_setting_values_scope"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     firm_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("firms.id", ondelete="CASCADE"), index=True
     )
@@ -50,4 +54,4 @@ class SettingValue(Base):
     value: Mapped[Any] = mapped_column(JSON())
     locked: Mapped[bool] = mapped_column(default=False)
     set_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+    set_at: Mapped[datetime] = mapped_column(default=_now)
