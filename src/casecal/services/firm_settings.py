@@ -43,6 +43,8 @@ class Scope:
     scope_id: uuid.UUID
     team_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
+    name: str = "the firm"
+    """How the audit log names it: the firm, the team's or the person's name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +76,11 @@ async def resolve_scope(
         if team_id is None:
             raise ValidationFailed("the team level needs a team_id", field="team_id")
         team = await get_in_firm(session, Team, team_id, actor.firm_id, field="team_id")
-        return Scope(Level.TEAM, team.id, team_id=team.id)
+        return Scope(Level.TEAM, team.id, team_id=team.id, name=f"team {team.name}")
     user = await get_in_firm(
         session, User, user_id or actor.user_id, actor.firm_id, field="user_id"
     )
-    return Scope(Level.USER, user.id, team_id=user.team_id, user_id=user.id)
+    return Scope(Level.USER, user.id, team_id=user.team_id, user_id=user.id, name=user.name)
 
 
 def _may_read(actor: Actor, scope: Scope) -> bool:
@@ -164,8 +166,10 @@ async def _row(session: AsyncSession, actor: Actor, scope: Scope, key: str) -> S
     return (await session.scalars(query)).one_or_none()
 
 
-def _target(scope: Scope, key: str) -> str:
-    return f"{scope.level.value}:{scope.scope_id}:{key}"
+def _target(scope: Scope, spec: SettingSpec) -> str:
+    """Readable in the audit log (which shows targets as they are): the setting and for whom;
+    the ids are in the details."""
+    return f"{spec.label} ({scope.name})"
 
 
 async def set_value(
@@ -189,8 +193,9 @@ async def set_value(
         )  # fmt: skip
         session.add(row)
     row.value, row.locked, row.set_by, row.set_at = parsed, locked, actor.user_id, utcnow()
-    details = {"key": key, "level": scope.level.value, "value": parsed, "locked": locked}
-    record(session, actor.firm_id, actor.user_id, "setting.set", _target(scope, key),
+    details = {"key": key, "level": scope.level.value, "scope_id": str(scope.scope_id),
+               "value": parsed, "locked": locked}  # fmt: skip
+    record(session, actor.firm_id, actor.user_id, "setting.set", _target(scope, spec),
            {**details, "before": before})  # fmt: skip
     await commit(session)
     stored = await _stored(session, actor, scope)
@@ -206,6 +211,7 @@ async def clear_value(session: AsyncSession, actor: Actor, scope: Scope, key: st
         raise NotFound(f"{key!r} has no value at this level", field="key")
     before = {"value": row.value, "locked": row.locked}
     await session.delete(row)
-    record(session, actor.firm_id, actor.user_id, "setting.cleared", _target(scope, key),
-           {"key": key, "level": scope.level.value, "before": before})  # fmt: skip
+    details = {"key": key, "level": scope.level.value, "scope_id": str(scope.scope_id)}
+    record(session, actor.firm_id, actor.user_id, "setting.cleared", _target(scope, spec),
+           {**details, "before": before})  # fmt: skip
     await commit(session)

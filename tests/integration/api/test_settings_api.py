@@ -192,6 +192,12 @@ async def test_every_change_is_in_the_audit_log(
         ("setting.cleared", "show_as.interview", firm_a.cm1.id),
     ]
     assert events[0].details["locked"] is True
+    assert (
+        events[0].target
+        == "Ask users to connect their calendar when they sign in with SSO (the firm)"
+    )
+    assert events[1].target == "Interviews show as (cm1)"
+    assert events[1].details["scope_id"] == firm_a.cm1.id
     assert events[2].details["before"] == {"value": "free", "locked": False}
 
 
