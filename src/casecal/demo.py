@@ -35,6 +35,16 @@ CASES = [
 ]
 ZONE = "America/New_York"
 DEMO_PASSWORD = "casecal-demo"  # noqa: S105 - the printed, well-known demo sign-in
+HOLIDAYS = frozenset({(1, 1), (6, 19), (7, 4), (11, 11), (12, 25), (12, 26)})
+"""Days (month, day) no firm books a hearing, an interview or a review on: the demo reads as
+a real office's calendar."""
+
+
+def working_day(day: date, step: int = 1) -> date:
+    """``day`` if it is a working day, else the next one (``step=-1``: the one before)."""
+    while day.weekday() >= 5 or (day.month, day.day) in HOLIDAYS:
+        day += timedelta(days=step)
+    return day
 
 
 @dataclass
@@ -117,7 +127,7 @@ async def _seed_through_api(client: httpx.AsyncClient, seeded: SeededDemo, today
             "a_number": a_number, "manager_ids": [manager_ids[m] for m in managers],
         })  # fmt: skip
         counts["cases"] += 1
-        day = today + timedelta(days=7 + 5 * index)
+        day = working_day(today + timedelta(days=7 + 5 * index))
         await _post(client, admin, "/court-dates", {
             "case_id": case["id"], "hearing_type": "Master Calendar Hearing",
             "court_name": "New York Immigration Court",
@@ -131,33 +141,35 @@ async def _seed_through_api(client: httpx.AsyncClient, seeded: SeededDemo, today
             "office_name": "USCIS New York Asylum Office",
             "office_address": "1065 Stewart Ave, Bethpage, NY 11714",
             "officer": "Officer M. Daley", "documents": "Passport, I-589 copy, evidence binder",
-            "start_at": _at(day + timedelta(days=14), 13), "time_zone": ZONE,
+            "start_at": _at(working_day(day + timedelta(days=14)), 13), "time_zone": ZONE,
         })  # fmt: skip
         counts["interviews"] += 1
         await _post(client, admin, "/step-reminders", {
             "case_id": case["id"], "step_name": "File evidence packet",
-            "due_date": (day - timedelta(days=3)).isoformat(),
+            "due_date": working_day(day - timedelta(days=3), -1).isoformat(),
             "notes": "Evidence due 3 days before the hearing.",
         })  # fmt: skip
         counts["step_reminders"] += 1
+    consultation = working_day(today + timedelta(days=2))
+    review = working_day(today + timedelta(days=1))
+    away = working_day(today + timedelta(days=20))
     for manager, (email, _name) in zip(seeded.users[1:], MANAGERS, strict=True):
         token = manager["token"]
         await _post(client, token, "/appointments", {
             "title": "Client consultation", "location": "Office, room 3",
-            "start_at": _at(today + timedelta(days=2), 10),
-            "end_at": _at(today + timedelta(days=2), 11),
+            "start_at": _at(consultation, 10), "end_at": _at(consultation, 11),
             "time_zone": ZONE, "attendees": [{"email": "client@example.com", "name": "Client"}],
             "reminder_minutes": 15,
         })  # fmt: skip
         await _post(client, token, "/appointments", {
-            "title": "Weekly case review", "start_at": _at(today + timedelta(days=1), 16),
-            "end_at": _at(today + timedelta(days=1), 17), "time_zone": ZONE,
+            "title": "Weekly case review", "start_at": _at(review, 16),
+            "end_at": _at(review, 17), "time_zone": ZONE,
             "rrule": "FREQ=WEEKLY;COUNT=10",
         })  # fmt: skip
         await _post(client, token, "/appointments", {
             "title": f"Out of office ({email.split('@')[0]})", "all_day": True,
-            "start_date": (today + timedelta(days=20)).isoformat(),
-            "end_date": (today + timedelta(days=22)).isoformat(), "time_zone": ZONE,
+            "start_date": away.isoformat(),
+            "end_date": (away + timedelta(days=2)).isoformat(), "time_zone": ZONE,
             "show_as": "free",
         })  # fmt: skip
         counts["appointments"] += 3
