@@ -14,7 +14,7 @@ from casecal.domain.validation import MAX_YEAR, MIN_YEAR
 from casecal.services.calendar_feed import TOKEN, Span, calendar_version
 from casecal.web.deps import SessionDep
 from casecal.web.ui.calendar_data import entries_between, viewer_zone
-from casecal.web.ui.entry_data import may_edit
+from casecal.web.ui.entry_data import calendars_of, may_edit, saved_notice, visible_entry
 from casecal.web.ui.entry_forms import ENTRY_NOTICES, NEW_KINDS
 from casecal.web.ui.session import CurrentWebSession, load_signed_in
 from casecal.web.ui.templating import render
@@ -101,4 +101,10 @@ async def calendar_page(
     }
     if request.query_params.get("done", "") in ENTRY_NOTICES:
         context["notice"] = ENTRY_NOTICES[request.query_params["done"]]
+    saved_kind, _, saved_id = request.query_params.get("saved", "").partition(":")
+    if request.query_params.get("done") == "entry-created" and saved_id:
+        saved = await visible_entry(session, actor, saved_kind, saved_id)
+        if saved is not None:  # never a name the viewer could not see on the entry itself
+            calendars = await calendars_of(session, actor, saved)
+            context["notice"] = saved_notice(calendars, created=True)
     return render(request, "calendar.html", context, signed=signed)

@@ -31,11 +31,13 @@ log = structlog.get_logger(__name__)
 router = APIRouter()
 
 BACKFILL_CHOICES = (
-    (Backfill.UPCOMING, "Upcoming entries too",
-     "Also copy existing entries from the last 30 days onwards, and import your calendar's "
-     "upcoming events."),
-    (Backfill.FROM_NOW_ON, "From now on only",
-     "Only entries added or changed after today are synced."),
+    (Backfill.UPCOMING, "Existing entries as well",
+     "CaseCal copies the entries you already have into this calendar (those from 30 days ago "
+     "onwards; older ones stay in CaseCal only) and imports the events already in it. After "
+     "that, changes sync both ways."),
+    (Backfill.FROM_NOW_ON, "New and changed entries only",
+     "Nothing already there is copied either way: only entries added or changed from now on "
+     "are synced."),
 )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from casecal.services.case_entries import create_case_entry, update_case_entry
 from casecal.services.cases import list_cases
 from casecal.services.paging import MAX_LIMIT
 from casecal.services.users import list_users
-from casecal.store.tables import ENTRY_TABLES, Appointment, Case, Role, User
+from casecal.store.tables import ENTRY_TABLES, Appointment, Case, CaseAssignment, Role, User
 
 EntryRow = Any
 """An Appointment, CourtDate, Interview or StepReminder row."""
@@ -86,6 +86,47 @@ async def names(session: AsyncSession, entry: EntryRow) -> dict[str, str]:
     if case is not None and case.firm_id == entry.firm_id:
         found[str(case.id)] = f"{case.number} · {case.beneficiary}"
     return found
+
+
+async def calendars_of(session: AsyncSession, actor: Actor, entry: EntryRow) -> str:
+    """Whose calendars ``entry`` goes to, in words for the notice after saving it: the
+    appointment's owner, the person a case entry names, or else the case's case managers
+    (so a court date saved on a colleague's case says it went to the colleague); ``""`` when
+    it goes to nobody's."""
+    if isinstance(entry, Appointment):
+        ids, managers = [entry.owner_id], False
+    elif entry.assigned_user_id is not None:
+        ids, managers = [entry.assigned_user_id], False
+    else:
+        assigned = select(CaseAssignment.user_id).where(CaseAssignment.case_id == entry.case_id)
+        ids, managers = list(await session.scalars(assigned)), True
+    people = await session.scalars(
+        select(User).where(User.id.in_(ids), User.firm_id == actor.firm_id).order_by(User.name)
+    )
+    named = ["you" if u.id == actor.user_id else f"{u.name} ({u.email})" for u in people]
+    if not named:
+        return ""
+    whose = "the case's case managers: " if managers else ""
+    if named == ["you"]:
+        return "your calendar" + (" (you manage its case)" if managers else "")
+    listed = ", ".join(named[:-1]) + (" and " if len(named) > 1 else "") + named[-1]
+    plural = "s" if len(named) > 1 else ""
+    return f"the calendar{plural} of {whose}{listed}"
+
+
+def saved_notice(calendars: str, *, created: bool) -> str:
+    """The notice after an entry is created or changed, naming whose calendars it goes to."""
+    if not calendars:
+        return (
+            "The entry is saved, on no one's calendar: it names nobody and its case has no "
+            "case manager."
+            if created
+            else "Your changes are saved; the entry is on no one's calendar (it names nobody "
+            "and its case has no case manager)."
+        )
+    if created:
+        return f"The entry is saved to {calendars}; the next sync carries it there."
+    return f"Your changes are saved to {calendars}; the next sync carries them there."
 
 
 async def choices(session: AsyncSession, actor: Actor) -> dict[str, list[tuple[str, str]]]:

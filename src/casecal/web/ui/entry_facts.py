@@ -45,6 +45,16 @@ def repeats_label(rule: str) -> str:
     return f"Every {unit}" + (f", {parts['COUNT']} times" if "COUNT" in parts else "")
 
 
+def attendees_label(attendees: Any) -> str:
+    """Stored attendees (``{"email", "name"}`` each) one a line, as "Name <email>"."""
+    lines = []
+    for person in attendees or []:
+        if isinstance(person, Mapping) and person.get("email"):
+            name = str(person.get("name") or "").strip()
+            lines.append(f"{name} <{person['email']}>" if name else str(person["email"]))
+    return "\n".join(lines)
+
+
 def _when(entry: Any, zone: str) -> str:
     if isinstance(entry, StepReminder):
         return f"{(entry.reminder_date or entry.due_date):{DAY}} (all day)"
@@ -73,7 +83,8 @@ def entry_facts(entry: Any, zone: str, names: Mapping[str, str]) -> list[tuple[s
         facts.append(("Calendar of", names.get(str(entry.owner_id), "someone else")))
         if entry.origin == "remote":
             facts.append(("Made in", "the external calendar (imported)"))
-        facts += [("Location", entry.location), ("Private", "Yes" if entry.private else "")]
+        facts += [("Location", entry.location), ("Attendees", attendees_label(entry.attendees)),
+                  ("Private", "Yes" if entry.private else "")]  # fmt: skip
     if getattr(entry, "case_id", None) is not None:
         facts.append(("Case", names.get(str(entry.case_id), "")))
     if isinstance(entry, StepReminder):

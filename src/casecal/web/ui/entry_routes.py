@@ -134,7 +134,10 @@ async def _save(
     else:
         if entry is None:
             week = day_of(saved, signed.user.time_zone).isoformat()
-            return RedirectResponse(f"/calendar?week={week}&done=entry-created", 303)
+            saved_ref = f"{kind.value}:{saved.id}"  # the page names whose calendars it is on
+            return RedirectResponse(
+                f"/calendar?week={week}&saved={saved_ref}&done=entry-created", 303
+            )
         return RedirectResponse(f"/entries/{kind.value}/{saved.id}?done=entry-saved", 303)
     return await _form_page(
         request, session, signed, kind, values=values, errors=errors, entry_id=entry_id
@@ -169,6 +172,9 @@ async def show_entry(
         "can_edit": entry_data.may_edit(signed.actor, entry),
         "notice": ENTRY_NOTICES.get(request.query_params.get("done", ""), ""),
     }
+    if request.query_params.get("done") == "entry-saved":
+        calendars = await entry_data.calendars_of(session, signed.actor, entry)
+        context["notice"] = entry_data.saved_notice(calendars, created=False)
     return render(request, "entry.html", context, signed=signed)
 
 
