@@ -5,6 +5,8 @@ expiry and nonce."""
 from __future__ import annotations
 
 import re
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +43,23 @@ async def _get_json(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
     return body
 
 
+DISCOVERY_TTL = 3600.0
+"""Seconds a discovery document is kept (providers change theirs rarely; keys are not kept)."""
+_discovered: weakref.WeakKeyDictionary[httpx.AsyncClient, dict[str, tuple[float, dict[str, Any]]]]
+_discovered = weakref.WeakKeyDictionary()
+
+
 async def discovery_document(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
-    return await _get_json(http, url)
+    """The provider's discovery document, kept per HTTP client (the process's shared one) for
+    ``DISCOVERY_TTL``: the id_token check, the endpoints and a tenant lookup all read it."""
+    kept = _discovered.setdefault(http, {})
+    now = time.monotonic()
+    hit = kept.get(url)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    document = await _get_json(http, url)
+    kept[url] = (now + DISCOVERY_TTL, document)
+    return document
 
 
 def expected_issuer(template: str, claims: dict[str, Any]) -> str:

@@ -1,6 +1,11 @@
 """The OAuth 2.0 authorization-code flow with PKCE (S256) for Google and Microsoft: endpoints,
 exact redirect URIs, authorization URLs, the code exchange (Authlib's httpx client) and the
-small protocol facts callers branch on (granted Google scopes, AADSTS codes)."""
+small protocol facts callers branch on (granted Google scopes, AADSTS codes).
+
+The identity provider's URLs (authorize, token, revocation) are built here and nowhere else.
+They come from the provider's discovery document (``endpoints``), so CaseCal works with any
+deployment that publishes a standard one; the conventional paths (``fixed_endpoints``) are
+what is used when that document cannot be read."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from casecal.auth.idtoken import IdTokenInvalid, discovery_document
 from casecal.config import Settings
 from casecal.errors import CaseCalError
 from casecal.store.tables import ProviderName
@@ -48,21 +54,67 @@ class Endpoints:
     authorize: str
     token: str
     discovery: str
+    revocation: str | None = None
+    """Where a grant is revoked; None where the provider has no such endpoint (Microsoft)."""
 
 
-def endpoints(settings: Settings, provider: ProviderName, tenant: str | None = None) -> Endpoints:
+def discovery_url(settings: Settings, provider: ProviderName, tenant: str | None = None) -> str:
+    """The provider's OpenID discovery document (per tenant on Microsoft)."""
+    if provider is ProviderName.GOOGLE:
+        return f"{settings.google_auth_base_url.rstrip('/')}/.well-known/openid-configuration"
+    base = f"{settings.microsoft_auth_base_url.rstrip('/')}/{tenant or DEFAULT_TENANT}"
+    return f"{base}/v2.0/.well-known/openid-configuration"
+
+
+def fixed_endpoints(
+    settings: Settings, provider: ProviderName, tenant: str | None = None
+) -> Endpoints:
+    """The endpoints at the providers' conventional paths (Google's and Entra ID's)."""
+    discovery = discovery_url(settings, provider, tenant)
     if provider is ProviderName.GOOGLE:
         base = settings.google_auth_base_url.rstrip("/")
         return Endpoints(
             authorize=f"{base}/o/oauth2/v2/auth",
             token=settings.google_token_url,
-            discovery=f"{base}/.well-known/openid-configuration",
+            discovery=discovery,
+            revocation=settings.google_token_url.rsplit("/", 1)[0] + "/revoke",
         )
     base = f"{settings.microsoft_auth_base_url.rstrip('/')}/{tenant or DEFAULT_TENANT}"
     return Endpoints(
         authorize=f"{base}/oauth2/v2.0/authorize",
         token=f"{base}/oauth2/v2.0/token",
-        discovery=f"{base}/v2.0/.well-known/openid-configuration",
+        discovery=discovery,
+    )
+
+
+async def endpoints(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    provider: ProviderName,
+    tenant: str | None = None,
+) -> Endpoints:
+    """The endpoints the provider's discovery document publishes (read once per client and
+    kept for an hour); any it leaves out, or all when it cannot be read, at the conventional
+    paths."""
+    fixed = fixed_endpoints(settings, provider, tenant)
+    try:
+        document = await discovery_document(http, fixed.discovery)
+    except IdTokenInvalid:
+        return fixed
+
+    def url(key: str, default: str | None) -> str | None:
+        value = document.get(key)
+        return (
+            value
+            if isinstance(value, str) and value.startswith(("https://", "http://"))
+            else default
+        )
+
+    return Endpoints(
+        authorize=url("authorization_endpoint", fixed.authorize) or fixed.authorize,
+        token=url("token_endpoint", fixed.token) or fixed.token,
+        discovery=fixed.discovery,
+        revocation=url("revocation_endpoint", fixed.revocation),
     )
 
 
@@ -101,10 +153,12 @@ def authorization_url(
     nonce: str,
     login_hint: str,
     tenant: str | None = None,
+    authorize: str | None = None,
 ) -> str:
     """The provider's authorize URL: code flow, PKCE S256, the exact redirect URI, a nonce and
     the case manager's address as ``login_hint``. Google also gets offline access and a forced
-    consent screen (the only way to be sure of a refresh token)."""
+    consent screen (the only way to be sure of a refresh token). ``authorize`` is the endpoint
+    from ``endpoints``; without it, the conventional path."""
     extra: dict[str, str] = {
         "code_challenge": create_s256_code_challenge(code_verifier),
         "code_challenge_method": "S256",
@@ -117,7 +171,7 @@ def authorization_url(
         extra["response_mode"] = "query"
     client_id, _ = client_credentials(settings, provider)
     uri: str = prepare_grant_uri(
-        endpoints(settings, provider, tenant).authorize,
+        authorize or fixed_endpoints(settings, provider, tenant).authorize,
         client_id=client_id,
         response_type="code",
         redirect_uri=redirect_uri(settings, provider),
@@ -161,7 +215,7 @@ async def exchange_code(
     ) as client:
         try:
             token = await client.fetch_token(
-                endpoints(settings, provider, tenant).token,
+                (await endpoints(http, settings, provider, tenant)).token,
                 grant_type="authorization_code",
                 code=code,
                 code_verifier=code_verifier or None,

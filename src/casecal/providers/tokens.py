@@ -60,7 +60,7 @@ class RefreshingTokenSource:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        token_url: str,
+        token_url: str | Callable[[], Awaitable[str]],
         *,
         client_id: str,
         client_secret: str,
@@ -117,8 +117,9 @@ class RefreshingTokenSource:
         }
         if self._scopes:
             form["scope"] = " ".join(self._scopes)
-        try:
-            response = await self._client.post(self._token_url, data=form)
+        try:  # ``token_url`` may be looked up (a discovery document) only when it is needed
+            url = self._token_url if isinstance(self._token_url, str) else await self._token_url()
+            response = await self._client.post(url, data=form)
         except httpx.TransportError as exc:
             raise Transient(
                 f"token endpoint unreachable: {exc!r}", provider=self._provider

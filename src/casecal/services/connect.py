@@ -30,9 +30,7 @@ from casecal.config import Settings
 from casecal.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from casecal.providers.base import CalendarInfo, Provider
 from casecal.providers.errors import ProviderError
-from casecal.providers.google import GoogleCalendarProvider
-from casecal.providers.msgraph import MicrosoftGraphProvider
-from casecal.providers.tokens import RefreshingTokenSource, TokenSet
+from casecal.providers.tokens import TokenSet
 from casecal.services import audit
 from casecal.services.access import Actor
 from casecal.services.consents import admin_consent_url, mark_tenant_required
@@ -48,6 +46,7 @@ from casecal.store.tables import (
     User,
     utcnow,
 )
+from casecal.sync.connector import ConnectionProviders
 
 LABELS = {ProviderName.GOOGLE: "Google", ProviderName.MICROSOFT: "Microsoft"}
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -108,9 +107,11 @@ async def start_connect(
     *,
     browser_binding: str,
     connection_id: uuid.UUID | None = None,
+    http: httpx.AsyncClient | None = None,
 ) -> str:
     """The provider's authorize URL for the signed-in case manager (commits the pending
-    connection, if new, and the OAuth state)."""
+    connection, if new, and the OAuth state). With ``http``, the authorize endpoint is the one
+    the provider's discovery document names; without it, the conventional one."""
     user = await _user(session, actor)
     await _require_seat(session, actor)
     if connection_id is not None:
@@ -151,9 +152,15 @@ async def start_connect(
         redirect_uri=oauth.redirect_uri(settings, provider),
         connection_id=conn.id,
     )
+    authorize = (
+        (await oauth.endpoints(http, settings, provider, conn.tenant_id)).authorize
+        if http is not None
+        else None
+    )
     url = oauth.authorization_url(
         settings,
         provider,
+        authorize=authorize,
         state=state.state,
         code_verifier=state.code_verifier,
         nonce=state.nonce,
@@ -221,7 +228,7 @@ async def complete_connect(
             str(token.get("id_token", "")),
             client_id=client_id,
             nonce=state.nonce,
-            discovery_url=oauth.endpoints(settings, provider, conn.tenant_id).discovery,
+            discovery_url=oauth.discovery_url(settings, provider, conn.tenant_id),
         )
     except oauth.TokenExchangeFailed as exc:
         if provider is ProviderName.MICROSOFT and (
@@ -386,7 +393,7 @@ async def _awaiting_consent(
 async def resolve_tenant(http: httpx.AsyncClient, settings: Settings, domain: str) -> str:
     """The tenant id of a verified domain, from its discovery document (the domain itself when
     that cannot be read)."""
-    url = oauth.endpoints(settings, ProviderName.MICROSOFT, domain).discovery
+    url = oauth.discovery_url(settings, ProviderName.MICROSOFT, domain)
     try:
         found = _GUID.search(str((await discovery_document(http, url)).get("issuer", "")))
     except IdTokenInvalid:
@@ -394,33 +401,19 @@ async def resolve_tenant(http: httpx.AsyncClient, settings: Settings, domain: st
     return found.group(0).lower() if found else domain
 
 
-def _adapter(
+async def _adapter(
     settings: Settings, http: httpx.AsyncClient, conn: Connection, cipher: TokenCipher
 ) -> Provider:
-    client_id, client_secret = oauth.client_credentials(settings, conn.provider)
-    expires = conn.access_token_expires_at
+    """The connection's adapter from the one factory (the shared client's: the same tokens,
+    endpoints and budgets as the engine's); refreshed tokens stay on the row in this session."""
 
     async def keep(tokens: TokenSet) -> None:
         conn.refresh_token_enc = cipher.encrypt(tokens.refresh_token)
         conn.access_token_enc = cipher.encrypt(tokens.access_token)
         conn.access_token_expires_at = datetime.fromtimestamp(tokens.expires_at, UTC)
 
-    source = RefreshingTokenSource(
-        http,
-        oauth.endpoints(settings, conn.provider, conn.tenant_id).token,
-        client_id=client_id,
-        client_secret=client_secret,
-        refresh_token=cipher.decrypt(conn.refresh_token_enc or ""),
-        access_token=cipher.decrypt(conn.access_token_enc) if conn.access_token_enc else None,
-        expires_at=expires.timestamp() if expires else 0.0,
-        provider=conn.provider.value,
-        on_refresh=keep,
-    )
-    if conn.provider is ProviderName.GOOGLE:
-        return GoogleCalendarProvider(http, source, api_base_url=settings.google_api_base_url)
-    return MicrosoftGraphProvider(
-        http, source, graph_base_url=settings.microsoft_graph_base_url, tenant_id=conn.tenant_id
-    )
+    factory = ConnectionProviders.of(settings, http)
+    return await factory.adapter(conn, on_refresh=keep, invite_kinds=frozenset())
 
 
 async def writable_calendars(
@@ -435,9 +428,8 @@ async def writable_calendars(
     if not conn.refresh_token_enc:
         raise Conflict("this connection is not authorised yet")
     try:
-        found = await _adapter(
-            settings, http, conn, TokenCipher.from_settings(settings)
-        ).list_calendars(writable_only=True)
+        adapter = await _adapter(settings, http, conn, TokenCipher.from_settings(settings))
+        found = await adapter.list_calendars(writable_only=True)
     except ProviderError as exc:
         raise Conflict(
             f"the calendars could not be read ({type(exc).__name__}): try Modify to re-authorise"
@@ -501,9 +493,11 @@ async def disconnect(
     revoked = False
     if conn.provider is ProviderName.GOOGLE and conn.refresh_token_enc:
         token = TokenCipher.from_settings(settings).decrypt(conn.refresh_token_enc)
-        url = settings.google_token_url.rsplit("/", 1)[0] + "/revoke"
+        url = (await oauth.endpoints(http, settings, conn.provider)).revocation
         try:
-            revoked = (await http.post(url, data={"token": token})).status_code == 200
+            revoked = (
+                url is not None and (await http.post(url, data={"token": token})).status_code == 200
+            )
         except httpx.HTTPError:
             revoked = False
     conn.refresh_token_enc = conn.access_token_enc = conn.access_token_expires_at = None

@@ -1,15 +1,20 @@
-"""Builds the provider adapter of a stored connection: tokens decrypted from the database,
-refreshed at the provider's token endpoint, and rotated refresh tokens stored encrypted again."""
+"""The one way to build the provider adapter of a stored connection, for the engine and the
+connect flow alike: tokens decrypted from the database and refreshed at the token endpoint the
+provider's discovery document names, the firm's and (on Graph) the mailbox's request budgets,
+the API base URLs, and the firm's invitation choice."""
 
 from __future__ import annotations
 
 import time
+import weakref
+from collections.abc import Container
 from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from casecal.auth import oauth
 from casecal.auth.encryption import TokenCipher
 from casecal.config import Settings
 from casecal.domain.entries import EntryKind
@@ -19,22 +24,22 @@ from casecal.providers.budget import Budgets, WindowBudget
 from casecal.providers.errors import AuthExpired
 from casecal.providers.google import GoogleCalendarProvider
 from casecal.providers.msgraph import MicrosoftGraphProvider
-from casecal.providers.tokens import RefreshingTokenSource, TokenSet
+from casecal.providers.tokens import OnRefresh, RefreshingTokenSource, TokenSet
 from casecal.store.tables import Connection, Firm, ProviderName, utcnow
 
-
-def microsoft_token_url(settings: Settings, tenant_id: str | None) -> str:
-    base = settings.microsoft_auth_base_url.rstrip("/")
-    return f"{base}/{tenant_id or 'organizations'}/oauth2/v2.0/token"
+_by_client: weakref.WeakKeyDictionary[httpx.AsyncClient, ConnectionProviders]
+_by_client = weakref.WeakKeyDictionary()
 
 
 class ConnectionProviders:
-    """A ``ProviderFactory`` for the engine, over one shared HTTP client."""
+    """A ``ProviderFactory`` for the engine, over one shared HTTP client. The first factory
+    made for a client is that client's (``of``): the connect flow, which only has the client,
+    finds it there and so draws on the same budgets as the engine."""
 
     def __init__(
         self,
         settings: Settings,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        sessionmaker: async_sessionmaker[AsyncSession] | None,
         client: httpx.AsyncClient,
         cipher: TokenCipher | None = None,
     ) -> None:
@@ -50,6 +55,13 @@ class ConnectionProviders:
             if settings.firm_requests_per_minute > 0
             else None
         )
+        _by_client.setdefault(client, self)
+
+    @staticmethod
+    def of(settings: Settings, client: httpx.AsyncClient) -> ConnectionProviders:
+        """The factory of ``client`` (a new one, without a database, if it has none)."""
+        found = _by_client.get(client)
+        return found if found is not None else ConnectionProviders(settings, None, client)
 
     def budgets(self, connection: Connection) -> list[WindowBudget]:
         """What a connection's requests draw on: its firm's budget, and on Graph its mailbox's
@@ -60,18 +72,65 @@ class ConnectionProviders:
         return found
 
     async def __call__(self, connection: Connection) -> Provider:
+        return await self.adapter(connection)
+
+    async def adapter(
+        self,
+        connection: Connection,
+        *,
+        on_refresh: OnRefresh | None = None,
+        invite_kinds: Container[EntryKind] | None = None,
+    ) -> Provider:
+        """The adapter of ``connection``. Refreshed tokens go to ``on_refresh`` (the connect
+        flow keeps them on the row it holds), else into the row in a session of their own.
+        ``invite_kinds`` None: the firm's choice, read from the database."""
         if connection.refresh_token_enc is None:
             raise AuthExpired("the connection holds no refresh token; re-authorise it")
-        refresh_token = self.cipher.decrypt(connection.refresh_token_enc)
-        access_token = (
-            self.cipher.decrypt(connection.access_token_enc)
-            if connection.access_token_enc
-            else None
-        )
         expires = connection.access_token_expires_at
+        provider, tenant = connection.provider, connection.tenant_id
+        client_id, client_secret = oauth.client_credentials(self.settings, provider)
+
+        async def token_url() -> str:
+            return (await oauth.endpoints(self.client, self.settings, provider, tenant)).token
+
+        source = RefreshingTokenSource(
+            self.client,
+            token_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            refresh_token=self.cipher.decrypt(connection.refresh_token_enc),
+            access_token=self.cipher.decrypt(connection.access_token_enc)
+            if connection.access_token_enc
+            else None,
+            expires_at=expires.timestamp() if expires is not None else time.time() - 1,
+            provider=provider.value,
+            on_refresh=on_refresh or self._store(connection),
+        )
+        if provider is ProviderName.GOOGLE:
+            return GoogleCalendarProvider(
+                self.client,
+                source,
+                api_base_url=self.settings.google_api_base_url,
+                budgets=self.budgets(connection),
+            )
+        return MicrosoftGraphProvider(
+            self.client,
+            source,
+            graph_base_url=self.settings.microsoft_graph_base_url,
+            tenant_id=tenant,
+            budgets=self.budgets(connection),
+            invite_kinds=await self.invite_kinds(connection)
+            if invite_kinds is None
+            else invite_kinds,
+        )
+
+    def _store(self, connection: Connection) -> OnRefresh:
+        """Rotated tokens, stored encrypted on the connection's row."""
         connection_id = connection.id
 
         async def store(tokens: TokenSet) -> None:
+            if self.sessionmaker is None:
+                return
             async with self.sessionmaker() as session, session.begin():
                 await session.execute(
                     update(Connection)
@@ -84,42 +143,12 @@ class ConnectionProviders:
                     )
                 )
 
-        google = connection.provider is ProviderName.GOOGLE
-        source = RefreshingTokenSource(
-            self.client,
-            self.settings.google_token_url
-            if google
-            else microsoft_token_url(self.settings, connection.tenant_id),
-            client_id=self.settings.google_client_id
-            if google
-            else self.settings.microsoft_client_id,
-            client_secret=self.settings.google_client_secret
-            if google
-            else self.settings.microsoft_client_secret,
-            refresh_token=refresh_token,
-            access_token=access_token,
-            expires_at=expires.timestamp() if expires is not None else time.time() - 1,
-            provider=connection.provider.value,
-            on_refresh=store,
-        )
-        if google:
-            return GoogleCalendarProvider(
-                self.client,
-                source,
-                api_base_url=self.settings.google_api_base_url,
-                budgets=self.budgets(connection),
-            )
-        return MicrosoftGraphProvider(
-            self.client,
-            source,
-            graph_base_url=self.settings.microsoft_graph_base_url,
-            tenant_id=connection.tenant_id,
-            budgets=self.budgets(connection),
-            invite_kinds=await self.invite_kinds(connection),
-        )
+        return store
 
     async def invite_kinds(self, connection: Connection) -> frozenset[EntryKind]:
         """The entry kinds whose attendees the connection's firm lets Graph invite."""
+        if self.sessionmaker is None:
+            return frozenset()
         async with self.sessionmaker() as session:
             settings = await session.scalar(
                 select(Firm.settings).where(Firm.id == connection.firm_id)
