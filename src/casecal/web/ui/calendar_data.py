@@ -1,43 +1,21 @@
-"""Loads one user's entries of all four kinds in a time range, as ``EntryView`` values in the
-viewer's time zone: their own appointments (imported ones included) and the case entries that
-name them or, naming nobody, belong to a case they manage."""
+"""One user's entries of all four kinds in a time range (read by
+``services.calendar_view``), as ``EntryView`` values in the viewer's time zone: a series
+expanded into its occurrences, case entries with their case and place."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain import overrides
 from casecal.domain.occurrences import Shown, shown_occurrences
 from casecal.domain.series_window import skip_ahead
 from casecal.services.access import Actor
-from casecal.services.calendar_feed import (
-    CASE_ENTRY_MODELS,
-    overlapping,
-    own_appointments,
-    own_case_entries,
-)
-from casecal.store.tables import (
-    Appointment,
-    Case,
-    CourtDate,
-    EntryKind,
-    Firm,
-    Interview,
-    StepReminder,
-)
+from casecal.services.calendar_view import CaseEntry, calendar_rows
+from casecal.store.tables import Appointment, CourtDate, EntryKind, StepReminder
 from casecal.web.ui.views import EntryView
-
-CaseEntry = CourtDate | Interview | StepReminder
-
-
-async def firm_zone(session: AsyncSession, actor: Actor) -> ZoneInfo:
-    firm = await session.get(Firm, actor.firm_id)
-    return ZoneInfo(firm.time_zone if firm is not None else "UTC")
 
 
 def viewer_zone(name: str) -> ZoneInfo:
@@ -121,25 +99,9 @@ async def entries_between(
     """The actor's entries overlapping ``days`` days from ``first_day`` (days in ``zone``)."""
     start = datetime.combine(first_day, time(), zone)
     end = datetime.combine(first_day + timedelta(days=days), time(), zone)
+    rows = await calendar_rows(session, actor, start, end)
     views: list[EntryView] = []
-    appointments = await session.scalars(
-        select(Appointment).where(
-            own_appointments(actor),
-            Appointment.deleted_at.is_(None),
-            overlapping(Appointment, [(start, end)]),
-        )
-    )
-    for row in appointments:
+    for row in rows.appointments:
         views += _appointment_views(row, zone, start, end)
-    for model in CASE_ENTRY_MODELS:
-        rows = await session.execute(
-            select(model, Case.number)
-            .join(Case, Case.id == model.case_id)
-            .where(
-                own_case_entries(model, actor),
-                model.deleted_at.is_(None),
-                overlapping(model, [(start, end)]),
-            )
-        )
-        views += [_case_view(cast(CaseEntry, row), str(num), zone) for row, num in rows.all()]
+    views += [_case_view(entry, number, zone) for entry, number in rows.case_entries]
     return views
