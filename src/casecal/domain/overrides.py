@@ -68,3 +68,10 @@ def digest(stored: Stored) -> str:
 def synced(held: Iterable[Stored]) -> dict[str, str]:
     """The per-slot digests of the overrides a series write sends."""
     return {slot(x): digest(x) for x in held}
+
+
+def merge_exdates(current: list[str], more: list[str]) -> list[str]:
+    """``current`` plus the cancelled occurrences of ``more`` it lacks (compared as instants,
+    whatever offset each was written with)."""
+    seen = {time_key(parse_time(x)) for x in current}
+    return [*current, *(x for x in more if time_key(parse_time(x)) not in seen)]
