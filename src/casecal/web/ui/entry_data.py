@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain.entries import EntryKind
@@ -18,9 +17,10 @@ from casecal.services.access import Actor
 from casecal.services.appointments import create_appointment, update_appointment
 from casecal.services.case_entries import create_case_entry, update_case_entry
 from casecal.services.cases import list_cases
+from casecal.services.entry_view import calendar_recipients, entry_names
 from casecal.services.paging import MAX_LIMIT
 from casecal.services.users import list_users
-from casecal.store.tables import ENTRY_TABLES, Appointment, Case, CaseAssignment, Role, User
+from casecal.store.tables import ENTRY_TABLES, Appointment, Role
 
 EntryRow = Any
 """An Appointment, CourtDate, Interview or StepReminder row."""
@@ -78,14 +78,7 @@ async def visible_entry(
 
 async def names(session: AsyncSession, entry: EntryRow) -> dict[str, str]:
     """Readable names of the people and the case ``entry`` refers to, by id."""
-    ids = [getattr(entry, n, None) for n in ("owner_id", "assigned_user_id")]
-    people = await session.scalars(select(User).where(User.id.in_([i for i in ids if i])))
-    found = {str(u.id): f"{u.name} ({u.email})" for u in people}
-    case_id = getattr(entry, "case_id", None)
-    case = await session.get(Case, case_id) if case_id is not None else None
-    if case is not None and case.firm_id == entry.firm_id:
-        found[str(case.id)] = f"{case.number} · {case.beneficiary}"
-    return found
+    return await entry_names(session, entry)
 
 
 async def calendars_of(session: AsyncSession, actor: Actor, entry: EntryRow) -> str:
@@ -93,22 +86,13 @@ async def calendars_of(session: AsyncSession, actor: Actor, entry: EntryRow) -> 
     appointment's owner, the person a case entry names, or else the case's case managers
     (so a court date saved on a colleague's case says it went to the colleague); ``""`` when
     it goes to nobody's."""
-    if isinstance(entry, Appointment):
-        ids, managers = [entry.owner_id], False
-    elif entry.assigned_user_id is not None:
-        ids, managers = [entry.assigned_user_id], False
-    else:
-        assigned = select(CaseAssignment.user_id).where(CaseAssignment.case_id == entry.case_id)
-        ids, managers = list(await session.scalars(assigned)), True
-    people = await session.scalars(
-        select(User).where(User.id.in_(ids), User.firm_id == actor.firm_id).order_by(User.name)
-    )
-    named = ["you" if u.id == actor.user_id else f"{u.name} ({u.email})" for u in people]
+    found = await calendar_recipients(session, actor, entry)
+    named = ["you" if p.id == actor.user_id else f"{p.name} ({p.email})" for p in found.people]
     if not named:
         return ""
-    whose = "the case's case managers: " if managers else ""
     if named == ["you"]:
-        return "your calendar" + (" (you manage its case)" if managers else "")
+        return "your calendar" + (" (you manage its case)" if found.managers else "")
+    whose = "the case's case managers: " if found.managers else ""
     listed = ", ".join(named[:-1]) + (" and " if len(named) > 1 else "") + named[-1]
     plural = "s" if len(named) > 1 else ""
     return f"the calendar{plural} of {whose}{listed}"
