@@ -18,7 +18,6 @@ from casecal.domain import overrides
 from casecal.domain.event import CanonicalEvent
 from casecal.domain.mapping import AppointmentFields, event_for_entry
 from casecal.domain.plan import HostSide
-from casecal.domain.recurrence import time_key
 from casecal.store.tables import (
     ENTRY_TABLES,
     Appointment,
@@ -68,13 +67,6 @@ def to_domain(row: EntryRow) -> d.HostEntry:
         id=row.id, case_id=row.case_id, step_name=row.step_name, due_date=row.due_date,
         assigned_user_id=row.assigned_user_id, reminder_date=row.reminder_date, notes=row.notes,
     )  # fmt: skip
-
-
-def merge_exdates(current: list[str], more: list[str]) -> list[str]:
-    """``current`` plus the cancelled occurrences of ``more`` it lacks (compared as instants,
-    whatever offset each was written with)."""
-    seen = {time_key(overrides.parse_time(x)) for x in current}
-    return [*current, *(x for x in more if time_key(overrides.parse_time(x)) not in seen)]
 
 
 def _case_value(row: Case) -> d.Case:

@@ -1,0 +1,212 @@
+"""The state one sync pass carries from phase to phase, and the one place that decides when
+the database work of a pass commits.
+
+Every phase module (``pull``, ``occurrences``, ``push``, ``writes``, ``deletions``,
+``act``) takes a ``Pass`` and imports nothing above itself; ``engine`` drives them.
+
+When a pass commits
+-------------------
+Outside a page, each settled pair is saved in its own transaction (``commit_settled``), so a
+crash loses at most the pair in flight and a rerun redoes it idempotently. While a page of a
+change round is applied (``Pass.page`` is its session), its host-side effects are committed
+together: every ``PAGE_COMMIT`` items (``commit_page_progress``, to keep SQLite's write lock
+short) and at its end (``commit_page``); the cursor is only saved after the whole round, so
+a crash loses the page, which the rerun applies again. Inside a page, a remote write
+(``commit_before_remote_write``) or a remote read (``commit_before_remote_read``) commits
+what came before it first, so a rollback after it discards nothing but the pair in flight
+and no write lock is held across a request. Every other commit is in a function whose name
+says it commits (``*_and_commit``) or is the single transaction of a batch's settlement."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from casecal.domain.guard import Limits
+from casecal.domain.plan import Action, RemoteSide
+from casecal.domain.policy import ConflictPolicy, Policy, RemoteDeletes
+from casecal.domain.window import Backfill, sync_window
+from casecal.errors import NotFound as DomainNotFound
+from casecal.providers import base as pb
+from casecal.store.tables import Appointment, Connection, EntryKind, Firm, Link, utcnow
+from casecal.sync.hostview import HostView
+from casecal.sync.links import LinkStore
+from casecal.sync.outcomes import Counts, Direction, Tally, count_key, new_counts
+
+Progress = Callable[[str, int, int | None], None]
+"""Told (phase, items done, items in the phase or None when unknown) as a pass goes."""
+
+PAGE_COMMIT = 200
+"""A page's host-side effects are committed every this many items (and at its end)."""
+
+
+def policy_of(firm: Firm) -> Policy:
+    """The firm's sync policy from its settings (``remote_deletes``, ``conflicts``)."""
+    settings = firm.settings or {}
+    return Policy(
+        remote_deletes=RemoteDeletes(settings.get("remote_deletes", RemoteDeletes.RESTORE)),
+        conflicts=ConflictPolicy(settings.get("conflicts", ConflictPolicy.NEWER_WINS)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PassContext:
+    """What every step of a pass reads through one session: the connection, its firm's
+    policy, and the host and link stores bound to that session."""
+
+    connection: Connection
+    policy: Policy
+    view: HostView
+    links: LinkStore
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A planned deletion, held until the guard has seen all of a phase's deletions."""
+
+    action: Action
+    remote: pb.RemoteEvent | None
+    remote_side: RemoteSide | None
+    """The remote side as read when the deletion was planned (re-planned against it)."""
+    link_id: uuid.UUID | None
+    kind: EntryKind
+    entry_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Replan:
+    """A pair to plan again against what the remote holds now (a 412 re-read, or a create
+    that found an earlier event of ours holding other content). Phases return it; the
+    engine's loop hands it to the pull phase, which settles remote changes."""
+
+    remote_id: str
+    remote: pb.RemoteEvent | None
+
+
+@dataclass
+class Pass:
+    """The state of one pass of one connection."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    base_url: str
+    limits: Limits
+    connection_id: uuid.UUID
+    firm_id: uuid.UUID
+    progress: Progress = lambda _phase, _done, _total: None
+    counts: Counts = field(default_factory=new_counts)
+    deferred: list[Deferred] = field(default_factory=list)
+    masters_seen: set[str] = field(default_factory=set)
+    """Series masters settled (or being settled) this pass: their occurrences need not."""
+    masters: dict[str, pb.RemoteEvent] = field(default_factory=dict)
+    """Series masters read this pass, by id: what a series is on the remote."""
+    moved: list[tuple[Link, Appointment]] = field(default_factory=list)
+    """Links whose host side the page being applied moved, their versions to settle at its
+    end."""
+    absences_read: set[str] = field(default_factory=set)
+    """Series whose absences the page being applied has read."""
+    page: AsyncSession | None = None
+    """The session of the change-round page being applied, when one is."""
+    calendar_id: str = ""
+    _provider: pb.Provider | None = None
+
+    @property
+    def provider(self) -> pb.Provider:
+        if self._provider is None:
+            raise RuntimeError("the pass has no provider yet")
+        return self._provider
+
+    @provider.setter
+    def provider(self, value: pb.Provider) -> None:
+        self._provider = value
+
+    def count(self, direction: Direction, kind: str, tally: Tally, n: int = 1) -> None:
+        self.counts[direction][count_key(kind, tally)] += n
+
+    async def context(self, session: AsyncSession) -> PassContext:
+        """The connection, its firm's policy, and the host and link stores, once per session
+        (kept in ``session.info``: the identity map holds rows weakly, so without a strong
+        reference every call would read the connection and the firm again)."""
+        cached: PassContext | None = session.info.get("sync_context")
+        if cached is not None:
+            return cached
+        connection = await session.get(Connection, self.connection_id)
+        firm = await session.get(Firm, self.firm_id)
+        if connection is None or firm is None:
+            raise DomainNotFound("the connection or its firm is gone")
+        view = HostView(session, connection, base_url=self.base_url, firm_tz=firm.time_zone)
+        context = PassContext(connection, policy_of(firm), view, LinkStore(session, connection))
+        session.info["sync_context"] = context
+        return context
+
+    def window(self, connection: Connection, firm_tz: str) -> pb.SyncWindow:
+        """The part of the calendar this connection syncs."""
+        activated = connection.activated_at or utcnow()
+        window = sync_window(Backfill(connection.backfill), activated, ZoneInfo(firm_tz))
+        return pb.SyncWindow(start=window.start, end=window.end)
+
+    # --- sessions and commits (see the module docstring) ---------------------------------
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """The page's session while a page is applied, else a session of its own."""
+        if self.page is not None:
+            yield self.page
+            return
+        async with self.sessionmaker() as session:
+            yield session
+
+    async def commit_settled(self, session: AsyncSession) -> None:
+        """A pair is settled: commit, unless it is part of a page (committed as one)."""
+        if session is not self.page:
+            await session.commit()
+
+    async def commit_before_remote_write(self, session: AsyncSession) -> None:
+        """Commit the page so far before a remote write, so that a rollback after it (a 412,
+        a reused create) discards nothing but the pair in flight."""
+        if session is self.page:
+            await session.commit()
+
+    async def commit_before_remote_read(self) -> None:
+        """Hold no page write lock across a remote read."""
+        if self.page is not None:
+            await self.page.commit()
+
+    async def commit_page_progress(self, session: AsyncSession, done: int) -> None:
+        """Commit a long page every ``PAGE_COMMIT`` items (keeps SQLite's write lock short)."""
+        if done % PAGE_COMMIT == 0:
+            await session.commit()
+
+    async def commit_page(self, session: AsyncSession) -> None:
+        """The page is applied: settle the versions of the links it moved, and commit."""
+        await self.settle_moved(session)
+        await session.commit()
+
+    async def rollback(self, session: AsyncSession) -> None:
+        await session.rollback()
+        session.info.pop("links_by_remote", None)  # it may name links the rollback discarded
+
+    async def move_host_side(
+        self, session: AsyncSession, link: Link, row: Appointment, fingerprint: str
+    ) -> None:
+        """Record a host change that the remote already holds as synced: the link takes the
+        row's new fingerprint and, once flushed, its new version (so the backfill skips it).
+        In a page, the versions are settled once at its end (one flush, not one per
+        occurrence)."""
+        link.host_fingerprint = fingerprint
+        if session is self.page:
+            self.moved.append((link, row))
+            return
+        await session.flush()
+        link.host_version = row.version
+
+    async def settle_moved(self, session: AsyncSession) -> None:
+        if self.moved:
+            await session.flush()
+            for link, row in self.moved:
+                link.host_version = row.version
+            self.moved.clear()

@@ -1,0 +1,208 @@
+"""The pull phase: a change round of the remote calendar, page by page, each remote change
+planned against its link and host entry (``domain.plan``) and carried out (``act``).
+Deletions are only planned here (``Pass.deferred``); the guard sees them all before any is
+carried out. Re-plans of this phase's own writes are settled here too."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import structlog
+
+from casecal.domain.plan import Op, plan
+from casecal.providers import base as pb
+from casecal.providers.errors import Gone, NotFound
+from casecal.store.tables import EntryKind, SyncCursor
+from casecal.sync.act import perform_and_commit
+from casecal.sync.cursors import ensure_cursor
+from casecal.sync.deletions import review
+from casecal.sync.links import link_state
+from casecal.sync.occurrences import absences, master, occurrence_in, occurrence_news
+from casecal.sync.outcomes import Direction, Tally
+from casecal.sync.pass_context import Deferred, Pass, Replan
+from casecal.sync.sides import remote_side
+
+log = structlog.get_logger("casecal.sync")
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStart:
+    """Where a change round starts: the stored cursor (None for a full listing), the host
+    version it will have caught up with, and the window it lists."""
+
+    cursor: str | None
+    version: int
+    window: pb.SyncWindow
+
+
+async def round_start_and_commit(p: Pass) -> RoundStart:
+    """Read (creating it if need be, committed) the connection's cursor row."""
+    async with p.sessionmaker() as session:
+        ctx = await p.context(session)
+        cursor_row = await ensure_cursor(session, ctx.connection.id, p.firm_id)
+        full = cursor_row.cursor is None or cursor_row.version > cursor_row.synced_version
+        return RoundStart(
+            cursor=None if full else cursor_row.cursor,
+            version=cursor_row.version,
+            window=p.window(ctx.connection, ctx.view.firm_tz),
+        )
+
+
+async def save_cursor_and_commit(p: Pass, start: RoundStart, final: str | None) -> None:
+    """The round is settled (its deletions too): store where the next one starts."""
+    async with p.sessionmaker() as session, session.begin():
+        row = await session.get(SyncCursor, p.connection_id)
+        assert row is not None
+        row.cursor, row.synced_version = final, start.version
+        row.window_start = start.window.start
+
+
+async def change_round(p: Pass, cursor: str | None, window: pb.SyncWindow) -> str | None:
+    """One change round; returns the new cursor. A full round also settles linked events
+    that the listing no longer shows (verified one by one, never inferred)."""
+    full = cursor is None
+    seen: set[str] = set()
+    final: str | None = None
+    listed = 0
+    async with p.sessionmaker() as session:
+        known, settled = await (await p.context(session)).links.remote_ids()
+    rounds = p.provider.changes(
+        p.calendar_id, cursor, window if full else None, known=known, settled=settled
+    )
+    async for page in rounds:
+        seen.update(remote.id for remote in page.events)
+        await _apply_page(p, page, window)
+        listed += len(page.events)
+        p.progress("pull", listed, None)
+        if page.cursor is not None:
+            final = page.cursor
+    if full:
+        async with p.sessionmaker() as session:
+            links = (await p.context(session)).links
+            missing = await links.live_remote_ids() - seen
+            linked = await links.live_count()
+        if listed == 0 and linked > 0:
+            await review(p, linked, listed=0)
+        for remote_id in sorted(missing):
+            await _remote_removed(p, remote_id)
+    return final
+
+
+async def _apply_page(p: Pass, page: pb.ChangePage, window: pb.SyncWindow) -> None:
+    """Apply one page in one session: its links and entry rows are loaded in a few
+    queries, its host-side effects are committed as ``pass_context`` says (a crash loses
+    the page, which the rerun applies again: the cursor is only saved after the round)."""
+    async with p.sessionmaker() as session:
+        p.page = session
+        try:
+            ctx = await p.context(session)
+            owners = [e.series_id or e.id for e in page.events] + list(page.removed)
+            found = await ctx.links.prefetch(owners)
+            await ctx.view.prefetch((link.entry_kind, link.entry_id) for link in found)
+            await occurrence_news(p, session, page, window)
+            # Masters before their occurrences, so an occurrence finds its series linked.
+            ordered = sorted(page.events, key=lambda e: e.series_id is not None)
+            for done, remote in enumerate(ordered, start=1):
+                await _remote_item(p, remote)
+                await p.commit_page_progress(session, done)
+            for removed_id in page.removed:
+                known = await ctx.links.by_remote(removed_id)
+                if known is None or known.tombstoned_at is not None:
+                    # Never linked, or already settled as gone (the echo of our own
+                    # delete): a removal says nothing new.
+                    continue
+                if p.provider.capabilities.removals_reliable:
+                    await settle_remote(p, removed_id, None)  # the feed's word is final
+                else:
+                    await _remote_removed(p, removed_id)
+            if p.provider.capabilities.occurrences_listed:
+                await absences(p, page, window, full=page.full)
+            await p.commit_page(session)
+        finally:
+            p.page = None
+            p.moved.clear()
+            p.absences_read.clear()
+
+
+async def _remote_removed(p: Pass, remote_id: str) -> None:
+    """``remote_id`` seems gone (a feed that also reports events leaving the window, or a
+    full listing that did not show it): confirm by reading it."""
+    try:
+        remote = await p.provider.get_event(p.calendar_id, remote_id)
+    except (NotFound, Gone):
+        await settle_remote(p, remote_id, None)
+        return
+    await _remote_item(p, remote)
+
+
+async def _remote_item(p: Pass, remote: pb.RemoteEvent) -> None:
+    if remote.problem is not None:
+        p.count(Direction.IN, "unknown", Tally.SKIPPED)
+        log.warning("remote event skipped", remote_id=remote.id, problem=remote.problem)
+        return
+    if remote.series_id is not None:
+        await _occurrence(p, remote)
+        return
+    p.masters_seen.add(remote.id)  # read now: its occurrences need not read it again
+    p.masters[remote.id] = remote
+    await settle_remote(p, remote.id, remote)
+
+
+async def _occurrence(p: Pass, remote: pb.RemoteEvent) -> None:
+    """An occurrence of a series. Graph's delta lists occurrences, not the master: the first
+    one of an unknown series brings the master in (once per pass). A cancelled occurrence
+    becomes an EXDATE of the host appointment, a moved or edited one an override. Graph
+    reports an edit of a series as changed occurrences, so the master of any series seen
+    this way is read again, once per pass."""
+    series_id = remote.series_id or ""
+    if series_id not in p.masters_seen:
+        p.masters_seen.add(series_id)
+        series = await master(p, series_id)
+        if series is None:
+            return
+        if series.series_id is None:
+            await _remote_item(p, series)
+    async with p.session() as session:
+        await occurrence_in(p, session, remote)
+        await p.commit_settled(session)
+
+
+async def settle_remote(p: Pass, remote_id: str, remote: pb.RemoteEvent | None) -> None:
+    """Plan the pair of a remote event (or of its deletion) and carry the plan out; a
+    write that finds the remote other than planned is planned again, here, until settled."""
+    replan: Replan | None = Replan(remote_id, remote)
+    while replan is not None:
+        replan = await _settle_remote_once(p, replan.remote_id, replan.remote)
+
+
+async def _settle_remote_once(
+    p: Pass, remote_id: str, remote: pb.RemoteEvent | None
+) -> Replan | None:
+    async with p.session() as session:
+        ctx = await p.context(session)
+        connection, view, links = ctx.connection, ctx.view, ctx.links
+        link = await links.by_remote(remote_id)
+        tag = remote.tag if remote is not None else None
+        if tag is not None and tag.connection_id != connection.id:
+            p.count(Direction.IN, tag.kind, Tally.FOREIGN_TAG_SKIPPED)
+            return None
+        if link is None and tag is not None:
+            link = await links.by_entry(tag.kind, tag.entry_id)
+        if link is None and remote is None:
+            return None  # a deletion of something we never knew: nothing to do
+        kind = link.entry_kind if link is not None else (tag.kind if tag else None)
+        entry_id = link.entry_id if link is not None else (tag.entry_id if tag else None)
+        row = await view.load(kind, entry_id) if kind and entry_id else None
+        item = await view.item(row)
+        side = remote_side(remote, connection.id)
+        action = plan(link_state(link), item.side if item else None, side, ctx.policy)
+        if action.op is Op.NOTHING:
+            return None
+        if action.deletes:
+            p.deferred.append(
+                Deferred(action, remote, side, link.id if link else None,
+                         kind or EntryKind.APPOINTMENT, entry_id or uuid.uuid4())
+            )  # fmt: skip
+            return None
+        return await perform_and_commit(p, session, action, link, row, item, remote, kind, entry_id)
