@@ -66,6 +66,11 @@ def discovery_url(settings: Settings, provider: ProviderName, tenant: str | None
     return f"{base}/v2.0/.well-known/openid-configuration"
 
 
+def admin_consent_endpoint(settings: Settings, tenant_id: str) -> str:
+    """Entra ID's tenant-wide admin consent page (v2.0 ``adminconsent``; not in discovery)."""
+    return f"{settings.microsoft_auth_base_url.rstrip('/')}/{tenant_id}/v2.0/adminconsent"
+
+
 def fixed_endpoints(
     settings: Settings, provider: ProviderName, tenant: str | None = None
 ) -> Endpoints:

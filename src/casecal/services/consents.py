@@ -57,8 +57,7 @@ def admin_consent_url(settings: Settings, tenant_id: str, *, state: str | None =
     }
     if state:
         query["state"] = state
-    base = settings.microsoft_auth_base_url.rstrip("/")
-    return f"{base}/{tenant_id}/v2.0/adminconsent?{urlencode(query)}"
+    return f"{oauth.admin_consent_endpoint(settings, tenant_id)}?{urlencode(query)}"
 
 
 async def mark_tenant_required(
