@@ -65,6 +65,7 @@ class Plan:
     rate: int
     raw: Path
     statements: bool = False
+    gil: bool = False
 
 
 def py_spy() -> str:
@@ -82,8 +83,8 @@ class Spy:
     is never stopped to be read, so its CPU time is what it would be unprofiled. (Pausing the
     recorder instead of re-attaching does not work: it catches up on the ticks it missed.)"""
 
-    def __init__(self, path: Path, rate: int) -> None:
-        self.path, self.rate = path, rate
+    def __init__(self, path: Path, rate: int, gil: bool = False) -> None:
+        self.path, self.rate, self.gil = path, rate, gil
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Spy:
@@ -91,6 +92,7 @@ class Spy:
         command = [
             py_spy(), "record", "--pid", str(os.getpid()), "--rate", str(self.rate),
             "--format", "raw", "--nolineno", "--nonblocking", "-o", str(self.path),
+            *(["--gil"] if self.gil else []),
         ]  # fmt: skip
         with log.open("wb") as sink:
             self._proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
@@ -118,13 +120,13 @@ class Recorder:
         self.census = Census(engine) if plan.statements else None
 
     @contextmanager
-    def around(self, scenario: str, part: str = "") -> Iterator[None]:
+    def around(self, scenario: str, part: str = "", passes: int = 1) -> Iterator[None]:
         if self.census is not None:
-            with self.census.section(scenario):
+            with self.census.section(scenario, passes):
                 yield
             return
         name = f"{scenario}-{self.plan.provider}-{self.tag}{part}.txt"
-        with Spy(self.plan.raw / name, self.plan.rate):
+        with Spy(self.plan.raw / name, self.plan.rate, self.plan.gil):
             yield
 
     def close(self) -> None:
@@ -134,11 +136,14 @@ class Recorder:
             path.write_text("\n".join(lines) + "\n")
 
 
-async def timed(call: Callable[[], Awaitable[Any]]) -> float:
-    """CPU milliseconds of this process (every thread) over one awaited call."""
-    started = time.process_time()
+async def timed(call: Callable[[], Awaitable[Any]], sink: dict[str, list[float]], key: str) -> None:
+    """CPU milliseconds of this process (every thread) over one awaited call, into
+    ``sink[key]``; the event loop thread's own share into ``sink[key + "@loop"]`` (the rest is
+    the SQLite connection's thread, which aiosqlite runs the statements on)."""
+    started, loop_started = time.process_time(), time.thread_time()
     await call()
-    return (time.process_time() - started) * 1000
+    sink.setdefault(key, []).append((time.process_time() - started) * 1000)
+    sink.setdefault(f"{key}@loop", []).append((time.thread_time() - loop_started) * 1000)
 
 
 async def lifecycle(base: str, plan: Plan, tag: str) -> dict[str, list[float]]:
@@ -148,25 +153,25 @@ async def lifecycle(base: str, plan: Plan, tag: str) -> dict[str, list[float]]:
         entry_ids = await s.host.add(host_specs(plan.size, now=datetime.now(UTC)))
         recorder = Recorder(plan, tag, "1-lifecycle", s.host.db)
         with recorder.around("push"):
-            times["push"] = [await timed(s.host.sync)]
+            await timed(s.host.sync, times, "push")
         for _ in range(2):  # the first no-op, then the one that has read back every echo
             await s.host.sync()
-        times["noop-unprofiled"] = [await timed(s.host.sync) for _ in range(20)]
-        with recorder.around("noop"):
-            times["noop"] = [await timed(s.host.sync) for _ in range(plan.noops)]
-        times["change-h2r"] = []
+        for _ in range(20):
+            await timed(s.host.sync, times, "noop-unprofiled")
+        with recorder.around("noop", passes=plan.noops):
+            for _ in range(plan.noops):
+                await timed(s.host.sync, times, "noop")
         for i in range(plan.changes):
             await s.host.retitle([entry_ids[i % len(entry_ids)]], f"profile {i}")
             with recorder.around("change-h2r", f"-{i}"):
-                times["change-h2r"].append(await timed(s.host.sync))
+                await timed(s.host.sync, times, "change-h2r")
         await s.host.sync()  # reads back the echo of the last host change
         async with s.host.sessionmaker() as session:
             remote_ids = [link.remote_id for link in await session.scalars(select(Link))]
-        times["change-r2h"] = []
         for i in range(plan.changes):
             await s.account.retitle(remote_ids[i % len(remote_ids)], f"Remote {i}")
             with recorder.around("change-r2h", f"-{i}"):
-                times["change-r2h"].append(await timed(s.host.sync))
+                await timed(s.host.sync, times, "change-r2h")
         recorder.close()
     return times
 
@@ -175,8 +180,9 @@ async def initial_import(base: str, plan: Plan, tag: str) -> dict[str, list[floa
     async with setup(base, plan.provider) as s:
         await s.account.seed(remote_specs(plan.size, today=datetime.now(UTC).date()))
         recorder = Recorder(plan, tag, "2-import", s.host.db)
+        times: dict[str, list[float]] = {}
         with recorder.around("import"):
-            times = {"import": [await timed(s.host.sync)]}
+            await timed(s.host.sync, times, "import")
         recorder.close()
         return times
 
@@ -219,6 +225,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--report-only", action="store_true", help="redo tables and SVGs only")
+    p.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
     p.add_argument(
         "--statements", action="store_true",
         help="instead of profiling, count the SQL statements of each pass and who sends them",
@@ -235,14 +242,17 @@ def main(argv: list[str] | None = None) -> int:
             raw = Path(tmp)
             for provider in args.providers.split(","):
                 plan = Plan(
-                    provider, args.size, args.noops, args.changes, args.rate, raw, args.statements
-                )
+                    provider, args.size, args.noops, args.changes, args.rate, raw,
+                    args.statements, args.gil,
+                )  # fmt: skip
                 for run in range(1, args.runs + 1):
                     for kind in ("lifecycle", "import"):
                         print(f"{provider} {kind} run {run}/{args.runs}", file=sys.stderr)
                         got = in_fresh_process(kind, em.base, plan, f"run{run}")
                         for scenario, values in got.items():
-                            times.setdefault(f"{scenario}-{provider}", []).extend(values)
+                            name, _, thread = scenario.partition("@")
+                            key = f"{name}-{provider}" + (f"@{thread}" if thread else "")
+                            times.setdefault(key, []).extend(values)
             if args.statements:
                 parts = [p.read_text() for p in sorted(raw.glob("statements-*.md"))]
                 (args.out / "statements.md").write_text(STATEMENTS_HEAD + "\n".join(parts))

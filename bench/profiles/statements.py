@@ -67,9 +67,9 @@ class Census:
         self.rows.setdefault(self.current, Counter())[key] += rows
 
     @contextmanager
-    def section(self, name: str) -> Iterator[None]:
+    def section(self, name: str, passes: int = 1) -> Iterator[None]:
         self.current = name
-        self.passes[name] += 1
+        self.passes[name] += passes
         try:
             yield
         finally:
