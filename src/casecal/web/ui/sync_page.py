@@ -1,6 +1,7 @@
 """The data behind Setup > Subscriptions > Calendar Sync: the admin's subscription, seats and
 each case manager's connection at a glance; the case manager's seat, connection, runs and
-conflicts. Reads only; the forms that change things live in the route modules."""
+conflicts. Reads only, through ``services.sync_view`` and ``services.connections``; the forms
+that change things live in the route modules."""
 
 from __future__ import annotations
 
@@ -8,22 +9,26 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.services import connections as conn_svc
 from casecal.services.access import Actor
 from casecal.services.subscriptions import status_since
+from casecal.services.sync_view import (
+    active_case_managers,
+    consent_granted,
+    has_seat,
+    last_run,
+    seated_user_ids,
+    subscription_of,
+)
 from casecal.store.tables import (
     ConflictRecord,
     Connection,
     ConnectionStatus,
-    Role,
-    Seat,
     Subscription,
     SubscriptionStatus,
     SyncRun,
-    TenantConsent,
     User,
 )
 from casecal.web.ui.connection_states import ConnectionFacts, StateView, connection_state
@@ -93,42 +98,14 @@ class ManagerContext:
         return active and self.has_seat
 
 
-async def subscription_of(session: AsyncSession, firm_id: uuid.UUID) -> Subscription | None:
-    sub: Subscription | None = await session.scalar(
-        select(Subscription).where(Subscription.firm_id == firm_id)
-    )
-    return sub
-
-
-async def _last_run(session: AsyncSession, connection_id: uuid.UUID) -> SyncRun | None:
-    run: SyncRun | None = await session.scalar(
-        select(SyncRun)
-        .where(SyncRun.connection_id == connection_id)
-        .order_by(SyncRun.started_at.desc())
-        .limit(1)
-    )
-    return run
-
-
-async def _consent_granted(session: AsyncSession, row: Connection) -> bool:
-    if row.status is not ConnectionStatus.AWAITING_CONSENT or not row.tenant_id:
-        return False
-    status = await session.scalar(
-        select(TenantConsent.status).where(
-            TenantConsent.firm_id == row.firm_id, TenantConsent.tenant_id == row.tenant_id
-        )
-    )
-    return status == "consented"
-
-
 async def connection_view(session: AsyncSession, row: Connection) -> ConnectionView:
-    last = await _last_run(session, row.id)
+    last = await last_run(session, row.id)
     facts = ConnectionFacts(
         row.status,
         authorised=was_authorised(row),
         syncing=last is not None and last.outcome == "running",
         reason=row.status_reason,
-        consent_granted=await _consent_granted(session, row),
+        consent_granted=await consent_granted(session, row),
     )
     return ConnectionView(row, connection_state(facts), last)
 
@@ -144,12 +121,8 @@ def current_connections(rows: list[Connection]) -> dict[uuid.UUID, Connection]:
 
 async def admin_context(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     subscription = await subscription_of(session, actor.firm_id)
-    managers = await session.scalars(
-        select(User)
-        .where(User.firm_id == actor.firm_id, User.role == Role.CASE_MANAGER, User.is_active)
-        .order_by(User.name, User.id)
-    )
-    seated = set(await session.scalars(select(Seat.user_id).where(Seat.firm_id == actor.firm_id)))
+    managers = await active_case_managers(session, actor.firm_id)
+    seated = await seated_user_ids(session, actor.firm_id)
     current = current_connections(await conn_svc.list_connections(session, actor))
     rows = []
     for user in managers:
@@ -162,12 +135,10 @@ async def admin_context(session: AsyncSession, actor: Actor) -> dict[str, Any]:
 
 async def manager_context(session: AsyncSession, actor: Actor) -> ManagerContext:
     subscription = await subscription_of(session, actor.firm_id)
-    seat = await session.scalar(
-        select(Seat.id).where(Seat.firm_id == actor.firm_id, Seat.user_id == actor.user_id)
-    )
+    seated = await has_seat(session, actor)
     current = current_connections(await conn_svc.list_connections(session, actor))
     row = current.get(actor.user_id)
-    context = ManagerContext(subscription, seat is not None, None)
+    context = ManagerContext(subscription, seated, None)
     if row is not None:
         context.connection = await connection_view(session, row)
         runs = await conn_svc.list_runs(session, actor, row.id, limit=RUNS_SHOWN)
