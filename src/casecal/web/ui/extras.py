@@ -1,5 +1,6 @@
 """The parts of the Calendar Sync page that come from the consent and audit services: the
-admin-consent panel and the audit log for admins, the consent link for a waiting manager."""
+admin-consent panel and the audit log for admins (names read by ``services.sync_view``), the
+consent link for a waiting manager."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.config import Settings
 from casecal.services import audit
 from casecal.services.access import Actor
 from casecal.services.consents import admin_consent_url, consent_panel
-from casecal.store.tables import Connection, TenantConsent, User
+from casecal.services.sync_view import connection_owners, people_names, tenant_domains
 from casecal.web.ui.audit_view import Names, action_label, detail_line, target_label
 from casecal.web.ui.sync_page import ManagerContext
 
@@ -32,45 +32,11 @@ class AuditLine:
 
 
 async def _names(session: AsyncSession, firm_id: uuid.UUID) -> Names:
-    people = await session.execute(select(User.id, User.name).where(User.firm_id == firm_id))
-    rows = await session.execute(
-        select(Connection.id, Connection.user_id, Connection.provider).where(
-            Connection.firm_id == firm_id
-        )
+    return Names(
+        await people_names(session, firm_id),
+        await connection_owners(session, firm_id),
+        await tenant_domains(session, firm_id),
     )
-    connections = {cid: (uid, provider.value) for cid, uid, provider in rows.all()}
-    named = {row.id: row.name for row in people}
-    return Names(named, connections, await tenant_domains(session, firm_id))
-
-
-async def tenant_domains(session: AsyncSession, firm_id: uuid.UUID) -> dict[str, str]:
-    """Each Microsoft tenant's domain, from the accounts seen there: connected accounts first,
-    then the consenting admin, then the emails of the people waiting on it."""
-    found: dict[str, str] = {}
-
-    def note(tenant: str | None, email: str | None) -> None:
-        domain = (email or "").rpartition("@")[2].lower()
-        if tenant and domain and tenant not in found:
-            found[tenant] = domain
-
-    accounts = await session.execute(
-        select(Connection.tenant_id, Connection.account_email, User.email)
-        .join(User, User.id == Connection.user_id)
-        .where(Connection.firm_id == firm_id, Connection.tenant_id.is_not(None))
-    )
-    rows = accounts.all()
-    for tenant, account, _ in rows:
-        note(tenant, account)
-    consents = await session.execute(
-        select(TenantConsent.tenant_id, TenantConsent.consented_by).where(
-            TenantConsent.firm_id == firm_id
-        )
-    )
-    for tenant, admin in consents.all():
-        note(tenant, admin)
-    for tenant, _, email in rows:
-        note(tenant, email)
-    return found
 
 
 async def admin_extras(session: AsyncSession, actor: Actor, settings: Settings) -> dict[str, Any]:
