@@ -67,6 +67,9 @@ def _id(text: str) -> uuid.UUID | None:
 
 def target_label(target: str, names: Names) -> str:
     kind, _, ident = target.partition(":")
+    bare = _id(target)
+    if bare is not None:  # some services record a bare id: a person's, or nothing readable
+        return names.people.get(bare, "")
     found = _id(ident)
     if kind == "user" and found is not None:
         return names.people.get(found, "a former user")
