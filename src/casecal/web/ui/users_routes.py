@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.errors import DomainError, ValidationFailed
 from casecal.services.user_invites import add_user, set_password_with_link, user_of_link
-from casecal.store.tables import Role, Seat, Team, User
+from casecal.services.users_view import firm_people
+from casecal.store.tables import Role, User
 from casecal.web.deps import SessionDep
 from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn, settings_of
 from casecal.web.ui.templating import render
@@ -26,16 +26,10 @@ ROLE_LABELS = {Role.CASE_MANAGER: "Case manager", Role.STAFF: "Staff",
 
 
 async def _people(session: AsyncSession, signed: SignedIn) -> dict[str, Any]:
-    firm_id = signed.user.firm_id
-    users = (
-        await session.scalars(select(User).where(User.firm_id == firm_id).order_by(User.name))
-    ).all()
-    teams = (
-        await session.scalars(select(Team).where(Team.firm_id == firm_id).order_by(Team.name))
-    ).all()
-    seated = set(await session.scalars(select(Seat.user_id).where(Seat.firm_id == firm_id)))
-    return {"people": users, "teams": teams, "team_names": {t.id: t.name for t in teams},
-            "seated": seated, "roles": ROLE_LABELS}  # fmt: skip
+    found = await firm_people(session, signed.user.firm_id)
+    return {"people": found.users, "teams": found.teams,
+            "team_names": {t.id: t.name for t in found.teams},
+            "seated": found.seated, "roles": ROLE_LABELS}  # fmt: skip
 
 
 async def _page(
