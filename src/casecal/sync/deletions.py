@@ -26,16 +26,16 @@ class DeletionsPaused(Exception):
         self.verdict = verdict
 
 
-async def review_deferred(p: Pass) -> None:
+async def review_deferred_and_commit(p: Pass) -> None:
     """Let the guard see the deletions this phase planned (nothing to see: no read)."""
     if not p.deferred:
         return
     async with p.sessionmaker() as session:
         linked = await (await p.context(session)).links.live_count()
-    await review(p, linked)
+    await review_and_commit(p, linked)
 
 
-async def review(p: Pass, linked: int, *, listed: int | None = None) -> None:
+async def review_and_commit(p: Pass, linked: int, *, listed: int | None = None) -> None:
     """Raise ``DeletionsPaused`` (dropping the planned deletions) when the guard trips; a
     confirmation the deletions used up is reset (committed)."""
     async with p.sessionmaker() as session:

@@ -209,7 +209,7 @@ async def _pull(p: Pass) -> None:
     except CursorExpired:
         log.info("cursor expired; full resync", connection_id=str(p.connection_id))
         final = await pull.change_round(p, None, start.window)
-    await deletions.review_deferred(p)
+    await deletions.review_deferred_and_commit(p)
     await _apply_deferred(p, [])
     await pull.save_cursor_and_commit(p, start, final)
 
@@ -234,7 +234,7 @@ async def _push(p: Pass, *, backfill: bool) -> None:
     # The last writes wait for the guard's review, to go out in one batch with the
     # deletions; when the guard holds the deletions back, the writes go out alone.
     try:
-        await deletions.review_deferred(p)
+        await deletions.review_deferred_and_commit(p)
     except DeletionsPaused:
         await _send(p, held, [])
         raise
@@ -283,7 +283,7 @@ async def _follow(p: Pass, step: Replan | writes.Retry) -> None:
     follow: Replan | writes.Retry | None = step
     while follow is not None:
         if isinstance(follow, Replan):
-            await pull.settle_remote(p, follow.remote_id, follow.remote)
+            await pull.settle_remote_and_commit(p, follow.remote_id, follow.remote)
             return
         answer = await push.settle_host_and_commit(p, follow.kind, follow.entry_id)
         assert not isinstance(answer, writes.Write)  # only collected writes are held

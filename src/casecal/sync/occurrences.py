@@ -51,7 +51,7 @@ async def occurrence_news(
         if remote.series_id is not None:
             await occurrence_in(p, session, remote)
     if p.provider.capabilities.occurrences_listed:
-        await absences(p, page, window, full=page.full)
+        await absences_and_commit(p, page, window, full=page.full)
 
 
 async def master(p: Pass, series_id: str) -> pb.RemoteEvent | None:
@@ -128,7 +128,9 @@ async def _override_in(
         await p.move_host_side(session, link, row, after.side.fingerprint)
 
 
-async def absences(p: Pass, page: pb.ChangePage, window: pb.SyncWindow, *, full: bool) -> None:
+async def absences_and_commit(
+    p: Pass, page: pb.ChangePage, window: pb.SyncWindow, *, full: bool
+) -> None:
     """Graph lists all of a changed series' occurrences in the window and shows a cancelled
     one only by leaving it out: each linked series of the page gains an EXDATE for every
     occurrence of its rule the page did not list. A full listing is complete by

@@ -14,8 +14,9 @@ short) and at its end (``commit_page``); the cursor is only saved after the whol
 a crash loses the page, which the rerun applies again. Inside a page, a remote write
 (``commit_before_remote_write``) or a remote read (``commit_before_remote_read``) commits
 what came before it first, so a rollback after it discards nothing but the pair in flight
-and no write lock is held across a request. Every other commit is in a function whose name
-says it commits (``*_and_commit``) or is the single transaction of a batch's settlement."""
+and no write lock is held across a request. Outside these methods, only a function whose
+name ends in ``_and_commit`` commits; the phase functions that call one (``change_round``,
+``occurrence_news``, the engine's loop) commit as it does."""
 
 from __future__ import annotations
 

@@ -16,9 +16,9 @@ from casecal.providers.errors import Gone, NotFound
 from casecal.store.tables import EntryKind, SyncCursor
 from casecal.sync.act import perform_and_commit
 from casecal.sync.cursors import ensure_cursor
-from casecal.sync.deletions import review
+from casecal.sync.deletions import review_and_commit
 from casecal.sync.links import link_state
-from casecal.sync.occurrences import absences, master, occurrence_in, occurrence_news
+from casecal.sync.occurrences import absences_and_commit, master, occurrence_in, occurrence_news
 from casecal.sync.outcomes import Direction, Tally
 from casecal.sync.pass_context import Deferred, Pass, Replan
 from casecal.sync.sides import remote_side
@@ -83,7 +83,7 @@ async def change_round(p: Pass, cursor: str | None, window: pb.SyncWindow) -> st
             missing = await links.live_remote_ids() - seen
             linked = await links.live_count()
         if listed == 0 and linked > 0:
-            await review(p, linked, listed=0)
+            await review_and_commit(p, linked, listed=0)
         for remote_id in sorted(missing):
             await _remote_removed(p, remote_id)
     return final
@@ -113,11 +113,11 @@ async def _apply_page(p: Pass, page: pb.ChangePage, window: pb.SyncWindow) -> No
                     # delete): a removal says nothing new.
                     continue
                 if p.provider.capabilities.removals_reliable:
-                    await settle_remote(p, removed_id, None)  # the feed's word is final
+                    await settle_remote_and_commit(p, removed_id, None)  # the feed's word is final
                 else:
                     await _remote_removed(p, removed_id)
             if p.provider.capabilities.occurrences_listed:
-                await absences(p, page, window, full=page.full)
+                await absences_and_commit(p, page, window, full=page.full)
             await p.commit_page(session)
         finally:
             p.page = None
@@ -131,7 +131,7 @@ async def _remote_removed(p: Pass, remote_id: str) -> None:
     try:
         remote = await p.provider.get_event(p.calendar_id, remote_id)
     except (NotFound, Gone):
-        await settle_remote(p, remote_id, None)
+        await settle_remote_and_commit(p, remote_id, None)
         return
     await _remote_item(p, remote)
 
@@ -146,7 +146,7 @@ async def _remote_item(p: Pass, remote: pb.RemoteEvent) -> None:
         return
     p.masters_seen.add(remote.id)  # read now: its occurrences need not read it again
     p.masters[remote.id] = remote
-    await settle_remote(p, remote.id, remote)
+    await settle_remote_and_commit(p, remote.id, remote)
 
 
 async def _occurrence(p: Pass, remote: pb.RemoteEvent) -> None:
@@ -168,7 +168,7 @@ async def _occurrence(p: Pass, remote: pb.RemoteEvent) -> None:
         await p.commit_settled(session)
 
 
-async def settle_remote(p: Pass, remote_id: str, remote: pb.RemoteEvent | None) -> None:
+async def settle_remote_and_commit(p: Pass, remote_id: str, remote: pb.RemoteEvent | None) -> None:
     """Plan the pair of a remote event (or of its deletion) and carry the plan out; a
     write that finds the remote other than planned is planned again, here, until settled."""
     replan: Replan | None = Replan(remote_id, remote)
