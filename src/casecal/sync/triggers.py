@@ -15,6 +15,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.store.tables import Connection, ConnectionStatus, OutboxRow, PushChannelRow
+from casecal.sync.outcomes import PassOutcome
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -28,9 +29,11 @@ class Outcome(enum.StrEnum):
 
     @classmethod
     def of(cls, report_outcome: str) -> Outcome:
-        if report_outcome == "ok":
+        """What the scheduler does next after a pass that ended with ``report_outcome`` (a
+        ``PassOutcome``, or the same string from a pass that is not the engine's)."""
+        if report_outcome == PassOutcome.OK:
             return cls.OK
-        if report_outcome == "failed":
+        if report_outcome == PassOutcome.FAILED:
             return cls.FAILED
         return cls.IDLE
 

@@ -28,6 +28,7 @@ from casecal.sync.channel_health import SilenceJudge
 from casecal.sync.connector import ConnectionProviders
 from casecal.sync.engine import SyncEngine
 from casecal.sync.housekeeping import Housekeeping, Purged
+from casecal.sync.outcomes import PassOutcome
 from casecal.sync.queue import (
     QUEUE,
     SWEEP_TASK,
@@ -112,9 +113,9 @@ class SyncRuntime:
         except Exception:
             await self._failed(connection_id, failures + 1)
             raise
-        if report.outcome == "failed":
+        if report.outcome == PassOutcome.FAILED:
             await self._failed(connection_id, failures + 1, report.retry_after)
-        elif report.outcome == "ok":
+        elif report.outcome == PassOutcome.OK:
             await self._succeeded(connection_id)
         return report.outcome
 
