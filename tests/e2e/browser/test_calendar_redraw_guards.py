@@ -101,3 +101,15 @@ def test_the_redraw_holds_back_when_unchanged_hidden_or_typing(page: Page, stack
     assert time.monotonic() - started <= 5
     expect(typing).to_have_value("half a sent")  # outside the region: kept as typed
     expect(page.locator("#calendar-updated")).to_have_text("Updated just now")
+
+
+def test_the_check_backs_off_while_it_fails(page: Page, stack: Stack) -> None:
+    """Every 2 s while answered; failing, the wait doubles (2, 4, 8 s ...), so a server in
+    trouble is not asked every 2 s by every open page."""
+    sign_in(page, stack.url, "ann@contoso.com")
+    page.goto(f"{stack.url}/calendar")
+    expect(page.locator("#calendar-region")).to_be_visible()
+    page.route("**/calendar/changes*", lambda route: route.fulfill(status=503, body="busy"))
+    fetched = _watch(page)
+    page.wait_for_timeout(13_000)
+    assert 2 <= fetched.count("/calendar/changes") <= 3, fetched  # ~2, ~6, ~14 s: not 6 times
