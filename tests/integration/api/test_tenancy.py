@@ -98,6 +98,12 @@ async def _seed_b(client: httpx.AsyncClient, b: FirmWorld) -> dict[str, str]:
     return ids
 
 
+REFERENCES = {"team_id", "case_id", "owner_id", "user_id", "manager_ids"}
+"""Body fields that name another row: firm B's answer 404."""
+NAMES = {"key": "sync.court_date"}
+"""Path parameters that name something every firm shares (a setting's key), not a row."""
+
+
 def _bodies(b: dict[str, str]) -> dict[tuple[str, str], dict[str, Any] | None]:
     """A body per endpoint; where a body can name another row, it names firm B's."""
     p = API
@@ -129,6 +135,8 @@ def _bodies(b: dict[str, str]) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("POST", f"{p}/connections/{{connection_id}}/confirm-deletions"): None,
         ("POST", f"{p}/connections/{{connection_id}}/cleanup"): None,
         ("POST", f"{p}/conflicts/{{conflict_id}}/restore"): None,
+        ("PUT", f"{p}/settings/{{key}}"): {"level": "team", "team_id": b["team_id"],
+                                           "value": "off"},
         ("POST", f"{p}/users/{{user_id}}/aliases"): {
             "provider": "google", "account_email": "taken-over@example.com",
         },
@@ -165,21 +173,24 @@ async def test_every_endpoint_hides_other_firms(
             continue
         for method in sorted(m.upper() for m in operations):
             walked.add((method, path))
-            params = PARAM.findall(path)
+            names = PARAM.findall(path)
+            params = [name for name in names if name not in NAMES]  # ids, not names
             body = bodies.get((method, path))
-            if method in ("POST", "PATCH") and body is None:
+            if method in ("POST", "PATCH", "PUT") and body is None:
                 assert (method, path) in bodies, f"no body for {method} {path}"
-            url = path.format(**{name: b_ids[name] for name in params})
+            url = path.format(**{name: {**b_ids, **NAMES}[name] for name in names})
             response = await client.request(method, url, json=body, headers=auth)
             if params:
                 problem = is_problem(response, 404)
-                missing_url = path.format(**{n: str(uuid.uuid4()) for n in params})
+                missing_url = path.format(
+                    **{n: str(uuid.uuid4()) for n in params},
+                    **{n: NAMES[n] for n in names if n in NAMES},
+                )
                 missing = await client.request(method, missing_url, json=body, headers=auth)
                 assert missing.status_code == 404
                 assert set(missing.json()) == set(problem), path
                 assert _shape(missing.json()["detail"]) == _shape(str(problem["detail"]))
-            elif method == "POST" and body and set(body) & {"team_id", "case_id", "owner_id",
-                                                            "user_id", "manager_ids"}:  # fmt: skip
+            elif method in ("POST", "PUT") and body and set(body) & REFERENCES:
                 is_problem(response, 404)
             else:
                 assert response.status_code < 500, response.text
