@@ -30,7 +30,8 @@ def test_admin_adds_a_user_who_sets_a_password_and_a_zone(
     shots(page, "one-time-link")
     page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("Sync")).click()
     expect(page.get_by_role("button", name="Subscribe to Calendar Sync")).to_be_visible()
-    expect(page.locator("table")).to_contain_text("Cora Newcomer")
+    case_managers = page.get_by_role("table", name=re.compile("Case managers"))
+    expect(case_managers).to_contain_text("Cora Newcomer")
     sign_out(page)
 
     cora = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
