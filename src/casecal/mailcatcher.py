@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-_LINK = re.compile(r"https?://[^\s<>\"']+")
+_LINK = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
+"""A link, without the punctuation of the sentence it ends ("... at https://x/y.")."""
 
 
 @dataclass(frozen=True)

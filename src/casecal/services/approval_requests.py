@@ -44,8 +44,8 @@ async def request_approval(
         f"{who} asks you to approve CaseCal for their Microsoft 365 organisation, which lets "
         "only an administrator approve apps.\n\nA Global Administrator of that organisation "
         f"opens this tenant-wide consent link:\n\n{admin_consent_url(settings, conn.tenant_id)}"
-        f"\n\nor grants consent from Calendar Sync in CaseCal ({page}), under Microsoft admin "
-        "consent.\n"
+        "\n\nor grants consent from Calendar Sync in CaseCal, under Microsoft admin consent:"
+        f"\n\n{page}\n"
     )
     for admin in admins:
         await send_mail(

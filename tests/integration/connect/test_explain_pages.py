@@ -65,6 +65,9 @@ async def test_approval_required_is_an_app_page_with_request_approval_on_it(
     body = mail.get_content()
     assert "Ann Lee (ann@contoso.com)" in body
     assert f"/{world.tenant_id}/v2.0/adminconsent" in body
+    links = re.findall(r"https?://\S+", body)
+    assert any(link.endswith("/calendar-sync") for link in links), body
+    assert not [link for link in links if link[-1] in "),.;:"], links  # each one copies whole
     async with world.app.state.sessionmaker() as session:
         actions = list(await session.scalars(select(AuditEvent.action)))
     assert "consent.approval_requested" in actions

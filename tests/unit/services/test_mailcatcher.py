@@ -53,3 +53,11 @@ def test_an_empty_mail_page_says_what_will_show_there() -> None:
     page = render_mail_page([mail])
     assert "<script>" not in page.split("</style>", 1)[1]
     assert "&lt;i&gt;" in page
+
+
+def test_a_link_at_the_end_of_a_sentence_leaves_its_punctuation_out() -> None:
+    body = "Open https://x.test/a?b=1. Or (https://x.test/c), or https://x.test/d: done"
+    mail = CaughtMail(datetime(2026, 12, 4, tzinfo=UTC), "a@x", "b@x", "s", body)
+    page = render_mail_page([mail])
+    for link in ("https://x.test/a?b=1", "https://x.test/c", "https://x.test/d"):
+        assert f'<a href="{link.replace("&", "&amp;")}">' in page
