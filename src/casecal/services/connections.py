@@ -31,6 +31,7 @@ from casecal.store.tables import (
 )
 from casecal.sync.cleanup import clean_up
 from casecal.sync.engine import PassReport, SyncEngine
+from casecal.sync.outcomes import PassOutcome
 
 
 async def _visible(session: AsyncSession, actor: Actor, connection_id: uuid.UUID) -> Connection:
@@ -77,7 +78,7 @@ async def sync_now(
         raise Conflict(f"the connection is {row.status.value}: {row.status_reason or 'not active'}")
     await session.close()
     report = await engine.run_pass(actor.firm_id, connection_id, trigger="sync_now", wait=30)
-    if report.outcome == "busy":
+    if report.outcome is PassOutcome.BUSY:
         raise Conflict("a pass of this connection is still running; try again in a moment")
     return report
 
@@ -137,7 +138,7 @@ async def request_cleanup(
     await session.commit()
     await session.close()
     report = await clean_up(engine, actor.firm_id, connection_id)
-    if report.outcome == "busy":
+    if report.outcome is PassOutcome.BUSY:
         raise Conflict("a pass of this connection is still running; try again in a moment")
     return report
 

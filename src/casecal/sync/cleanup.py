@@ -30,6 +30,7 @@ from casecal.store.tables import (
 )
 from casecal.sync import audit_rows as audit
 from casecal.sync.engine import PassReport, SyncEngine
+from casecal.sync.outcomes import PassOutcome
 
 log = structlog.get_logger("casecal.sync")
 
@@ -40,7 +41,7 @@ async def clean_up(
     """Run the requested clean-up of one paused connection; ``busy`` if a pass holds it."""
     async with engine.locks.hold(connection_id, wait=wait) as held:
         if not held:
-            return PassReport(run_id=uuid.UUID(int=0), outcome="busy")
+            return PassReport(run_id=uuid.UUID(int=0), outcome=PassOutcome.BUSY)
         return await _clean_up(engine, firm_id, connection_id)
 
 
@@ -71,12 +72,12 @@ async def _clean_up(engine: SyncEngine, firm_id: uuid.UUID, connection_id: uuid.
             f"clean-up would remove {len(ours)} events CaseCal created from this calendar; "
             "waiting for confirmation (POST .../confirm-deletions, then ask again)"
         )
-        return await _finish(engine, run.id, "paused", counts, message)
-    outcome, error = "ok", ""
+        return await _finish(engine, run.id, PassOutcome.PAUSED, counts, message)
+    outcome, error = PassOutcome.OK, ""
     try:  # nothing to remove needs no grant; a grant that no longer works fails the run
         provider = await engine.provider_for(connection) if ours else None
     except (AuthExpired, ConsentRequired) as exc:
-        provider, outcome, error = None, "failed", f"{type(exc).__name__}: {exc}"
+        provider, outcome, error = None, PassOutcome.FAILED, f"{type(exc).__name__}: {exc}"
     calendar_id = connection.calendar_id or ""
     for link in ours:
         if provider is None:
@@ -86,12 +87,12 @@ async def _clean_up(engine: SyncEngine, firm_id: uuid.UUID, connection_id: uuid.
         except NotFound:
             pass  # already gone: nothing to remove
         except (AuthExpired, ConsentRequired) as exc:
-            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+            outcome, error = PassOutcome.FAILED, f"{type(exc).__name__}: {exc}"
             break
         except ProviderError as exc:  # one refusal must not keep the rest
             log.warning("clean-up deletion failed", remote_id=link.remote_id, error=repr(exc))
             counts["out"]["failed"] += 1
-            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+            outcome, error = PassOutcome.FAILED, f"{type(exc).__name__}: {exc}"
             continue
         async with engine.sessionmaker() as session, session.begin():
             await session.execute(delete(Link).where(Link.id == link.id))
@@ -103,7 +104,7 @@ async def _clean_up(engine: SyncEngine, firm_id: uuid.UUID, connection_id: uuid.
 async def _finish(
     engine: SyncEngine,
     run_id: uuid.UUID,
-    outcome: str,
+    outcome: PassOutcome,
     counts: dict[str, Counter[str]],
     error: str = "",
 ) -> PassReport:
@@ -111,21 +112,28 @@ async def _finish(
     async with engine.sessionmaker() as session, session.begin():
         run = await session.get(SyncRun, run_id)
         if run is not None:
-            run.finished_at, run.outcome, run.counts, run.error = utcnow(), outcome, plain, error
+            run.finished_at, run.outcome, run.counts, run.error = (
+                utcnow(),
+                outcome.value,
+                plain,
+                error,
+            )
     return PassReport(run_id=run_id, outcome=outcome, counts=plain, error=error)
 
 
-async def _settled(engine: SyncEngine, connection: Connection, outcome: str, deleted: int) -> None:
+async def _settled(
+    engine: SyncEngine, connection: Connection, outcome: PassOutcome, deleted: int
+) -> None:
     async with engine.sessionmaker() as session, session.begin():
         row = await session.get(Connection, connection.id)
         if row is None:
             return
         row.confirmed_deletions = 0
-        if outcome == "ok":
+        if outcome is PassOutcome.OK:
             row.cleanup_requested_at = None
             # What CaseCal put there is gone with its links: a resume starts over as a first
             # pass (a full listing, then the backfill pushes the entries again).
             await session.execute(delete(SyncCursor).where(SyncCursor.connection_id == row.id))
-        details = {"deleted": deleted, "outcome": outcome}
+        details = {"deleted": deleted, "outcome": outcome.value}
         audit.record(session, row.firm_id, None, "connection.cleaned_up",
                      f"connection:{row.id}", details)  # fmt: skip

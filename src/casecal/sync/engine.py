@@ -49,7 +49,7 @@ StatusListener = Callable[[uuid.UUID, ConnectionStatus, str], Awaitable[None]]
 @dataclass
 class PassReport:
     run_id: uuid.UUID
-    outcome: PassOutcome | str
+    outcome: PassOutcome
     """How the pass ended (a ``PassOutcome``; the clean-up pass still reports plain
     strings of the same values)."""
     counts: dict[str, dict[str, int]] = field(default_factory=dict)

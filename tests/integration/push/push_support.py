@@ -21,6 +21,7 @@ from casecal.emulators.microsoft import MicrosoftEmulator
 from casecal.store.tables import Connection, PushChannelRow, utcnow
 from casecal.sync.channels import ChannelManager
 from casecal.sync.engine import PassReport
+from casecal.sync.outcomes import PassOutcome
 from casecal.web import metrics as metrics_module
 from casecal.web.metrics import Metrics
 from casecal.web.routes import webhooks
@@ -64,7 +65,7 @@ class RecordingRunner:
         finally:
             self.running[connection_id] -= 1
         outcome = self.outcomes.pop(0) if self.outcomes else "ok"
-        return PassReport(run_id=uuid.uuid4(), outcome=outcome)
+        return PassReport(run_id=uuid.uuid4(), outcome=PassOutcome(outcome))
 
 
 class FakeClock:
