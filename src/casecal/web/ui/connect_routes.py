@@ -52,6 +52,7 @@ async def _authorise(
         url = await svc.start_connect(
             session, settings_of(request), signed.actor, provider,
             browser_binding=browser_binding(signed.session_id), connection_id=connection_id,
+            http=shared_http(request),
         )  # fmt: skip
     except DomainError as exc:
         return await refused(request, session, signed, exc)
