@@ -30,6 +30,12 @@ ACTION_LABELS = {
     "connection.resumed": "Calendar sync resumed",
     "connection.cleanup_requested": "Removal of CaseCal's events asked for",
     "connection.cleaned_up": "CaseCal's events removed",
+    "setting.set": "Setting changed",
+    "setting.cleared": "Setting removed",
+    "user.created": "User added",
+    "user.updated": "User changed",
+    "token.created": "API token issued",
+    "token.revoked": "API token revoked",
 }
 PAUSES = {"paused_no_seat": "no seat", "paused_subscription": "subscription cancelled",
           "paused_deletions": "deletion guard"}  # fmt: skip
