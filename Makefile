@@ -48,7 +48,9 @@ SCREENSHOTS := microsoft-with-admin-consent-04-admin-consent-panel \
 	microsoft-with-admin-consent-08-ann-synced microsoft-with-admin-consent-10-ann-calendar-page \
 	admin-signing-in-for-a-case-manager-connects-nothing-02-identity-mismatch-explained \
 	$(NEWCOMER)-04-maria-reads-the-notice-on-the-mail-page \
-	$(NEWCOMER)-11-outlook-moved-to-15-30 $(NEWCOMER)-12-maria-calendar-shows-the-move
+	$(NEWCOMER)-11-outlook-moved-to-15-30 $(NEWCOMER)-12-maria-calendar-shows-the-move \
+	an-open-calendar-page-redraws-itself-02-outlook-calendar-redrawn-with-the-new-title \
+	the-consent-link-shows-once-and-request-approval-stays-reachable-01-approval-required-shows-the-link-once
 
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser tests/e2e/browser tests/e2e/demo
