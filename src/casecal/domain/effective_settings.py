@@ -10,6 +10,8 @@ result cannot depend on the order values were written.
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +19,8 @@ from datetime import datetime
 
 from casecal.domain.entries import EntryKind
 from casecal.domain.guard import Limits
-from casecal.domain.policy import ConflictPolicy, RemoteDeletes
+from casecal.domain.mapping import Presentation
+from casecal.domain.policy import ConflictPolicy, Policy, RemoteDeletes
 from casecal.domain.settings_catalog import CATALOGUE, TOP_DOWN, Level, SettingSpec, Value
 
 
@@ -151,6 +154,40 @@ class EffectiveSettings(Mapping[str, Effective]):
 
     def flag(self, key: str) -> bool:
         return self[key].value is True
+
+    def presentation(self, kind: EntryKind) -> Presentation | None:
+        """The look of ``kind`` on the remote calendar (None for an appointment: its own)."""
+        if kind is EntryKind.APPOINTMENT:
+            return None
+        return Presentation(self.reminders(kind), self.busy(kind), self.private(kind))
+
+    def policy(self) -> Policy:
+        """The sync policy: the appointments' conflict rule, each kind's remote deletes."""
+        return Policy(
+            conflicts=self.conflicts(),
+            remote_deletes_by_kind={kind.value: self.remote_deletes(kind) for kind in _SHAPED},
+        )
+
+    def shape_digest(self, *, opted_in: bool) -> str:
+        """A digest of what decides which entries a calendar holds and how they look (each
+        kind's sync, reminders, busy/free, privacy and remote deletes): when it differs from
+        the one a connection was last synced with, every entry is planned again."""
+        shape = {
+            kind.value: [
+                self.syncs(kind, opted_in=opted_in),
+                list(self.reminders(kind)),
+                self.busy(kind),
+                self.private(kind),
+                self.remote_deletes(kind).value,
+            ]
+            for kind in _SHAPED
+        }
+        blob = json.dumps(shape, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+_SHAPED = tuple(kind for kind in EntryKind if kind is not EntryKind.APPOINTMENT)
+"""The kinds CaseCal shapes itself on a remote calendar (the catalogue's per-kind settings)."""
 
 
 def _list(value: object) -> list[object]:

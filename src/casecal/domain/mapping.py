@@ -56,6 +56,17 @@ class KindRules:
     categories: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """How a court date, interview or step reminder shows on the remote calendar: the part of
+    its look a firm, team or user may set (``settings_catalog``). Appointments carry their own
+    reminder, busy/free and privacy and take none."""
+
+    reminders: tuple[int, ...]
+    busy: bool
+    private: bool = False
+
+
 RULES: Mapping[EntryKind, KindRules] = {
     EntryKind.APPOINTMENT: KindRules(
         titles=("{title}",),
@@ -108,6 +119,11 @@ RULES: Mapping[EntryKind, KindRules] = {
 }
 
 
+def default_presentation(kind: EntryKind) -> Presentation:
+    """The look of ``kind`` when nothing is set: its ``RULES``, not private."""
+    return Presentation(reminders=RULES[kind].reminders, busy=RULES[kind].busy)
+
+
 def render_line(template: str, values: Mapping[str, object]) -> str | None:
     """``template`` filled from ``values``, or ``None`` when a field it uses is missing/blank."""
     names = [name for _, name, _, _ in Formatter().parse(template) if name]
@@ -155,11 +171,15 @@ def event_for_entry(
     connection_id: uuid.UUID,
     base_url: str,
     default_tz: str = "UTC",
+    presentation: Presentation | None = None,
 ) -> CanonicalEvent:
     """The canonical event of a host entry as pushed through ``connection_id``.
 
     ``default_tz`` is the zone of entries that carry none (step reminders): the case
     manager's or the firm's, so that all-day events sit on the right day in Outlook.
+    ``presentation`` is the reminders, busy/free and privacy the connection's user has in
+    force for the entry's kind (``default_presentation`` when None); an appointment keeps
+    its own. It is part of the event, so a changed setting changes the fingerprint.
     """
     rules, values = RULES[entry.kind], _values(entry, case)
     title = next((t for tpl in rules.titles if (t := render_line(tpl, values))), "")
@@ -168,7 +188,8 @@ def event_for_entry(
     has_categories = case is not None or entry.kind != EntryKind.APPOINTMENT
     categories = rules.categories if has_categories else ()
     start, end, tz = _span(entry, rules, default_tz)
-    reminders, busy, private = rules.reminders, rules.busy, False
+    look = presentation or default_presentation(entry.kind)
+    reminders, busy, private = look.reminders, look.busy, look.private
     attendees: tuple[Attendee, ...] = ()
     recurrence = None
     if isinstance(entry, Appointment):

@@ -61,6 +61,8 @@ class Policy:
     directions: Mapping[str, Direction] = field(default_factory=lambda: DEFAULT_DIRECTIONS)
     remote_deletes: RemoteDeletes = RemoteDeletes.RESTORE
     conflicts: ConflictPolicy = ConflictPolicy.NEWER_WINS
+    remote_deletes_by_kind: Mapping[str, RemoteDeletes] = field(default_factory=dict)
+    """Per kind, where it differs from ``remote_deletes`` (the settings' ``remote_deletes.*``)."""
 
     def direction(self, kind: str) -> Direction:
         """The direction rule of ``kind``; an unknown kind is a programming error."""
@@ -74,7 +76,8 @@ class Policy:
 
     def respects_remote_deletes(self, kind: str) -> bool:
         """True when a remote delete of ``kind`` is left in place rather than restored."""
-        return self.host_authoritative(kind) and self.remote_deletes is RemoteDeletes.RESPECT
+        chosen = self.remote_deletes_by_kind.get(kind, self.remote_deletes)
+        return self.host_authoritative(kind) and chosen is RemoteDeletes.RESPECT
 
 
 DEFAULT_POLICY: Final = Policy()

@@ -162,20 +162,15 @@ def _kind_specs() -> list[SettingSpec]:
 
 
 _SPECS: Final = [
-    SettingSpec(
-        "sso.ask_to_connect", "Ask users to connect their calendar when they sign in with SSO",
-        "A case manager with a seat and no connection is taken to the connect flow",
-        ValueType.BOOL, False,
-    ),
+    # "sso.ask_to_connect" (take a case manager without a connection to the connect flow at
+    # sign-in) comes with SSO sign-in, which is not built yet.
     SettingSpec(
         "providers.allowed", "Calendar providers allowed", "Which calendars people may connect",
         ValueType.CHOICES, list(PROVIDERS), allowed=PROVIDERS,
     ),
-    SettingSpec(
-        "connections.require_approval", "Require admin approval of each connection",
-        "A new connection waits until a firm admin approves it; nothing syncs before",
-        ValueType.BOOL, False,
-    ),
+    # "connections.require_approval" (a new connection waits for a firm admin's approval)
+    # comes with that approval flow, which is not built yet (Microsoft's tenant-wide admin
+    # consent is another thing: services/consents.py).
     SettingSpec(
         "conflicts.appointment", "When an appointment changed on both sides",
         "newer_wins: the later edit; host_wins: CaseCal's; remote_wins: the calendar's",

@@ -97,16 +97,16 @@ async def test_a_team_cannot_unlock_what_the_firm_locked(
     client: httpx.AsyncClient, firm_a: FirmWorld
 ) -> None:
     team_id = await _team_with(client, firm_a, firm_a.cm1)
-    locked = await _put(client, firm_a.admin, "connections.require_approval", level="firm",
-                        value=True, locked=True)  # fmt: skip
+    locked = await _put(client, firm_a.admin, "guard.percent", level="firm",
+                        value=10, locked=True)  # fmt: skip
     assert locked.status_code == 200, locked.text
     for lock in (False, True):
-        attempt = await _put(client, firm_a.admin, "connections.require_approval", level="team",
-                             team_id=team_id, value=False, locked=lock)  # fmt: skip
+        attempt = await _put(client, firm_a.admin, "guard.percent", level="team",
+                             team_id=team_id, value=50, locked=lock)  # fmt: skip
         assert "locked by your firm" in str(is_problem(attempt, 403)["detail"])
     team_view = await _settings(client, firm_a.admin, level="team", team_id=team_id)
-    assert team_view["connections.require_approval"]["value"] is True
-    assert team_view["connections.require_approval"]["lock_owner"] == "firm"
+    assert team_view["guard.percent"]["value"] == 10
+    assert team_view["guard.percent"]["lock_owner"] == "firm"
 
 
 async def test_a_team_lock_binds_its_members_only(
@@ -175,7 +175,8 @@ async def test_users_write_only_their_own_preferences(
 async def test_every_change_is_in_the_audit_log(
     client: httpx.AsyncClient, firm_a: FirmWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await _put(client, firm_a.admin, "sso.ask_to_connect", level="firm", value=True, locked=True)
+    await _put(client, firm_a.admin, "providers.allowed", level="firm", value=["google"],
+               locked=True)  # fmt: skip
     await _put(client, firm_a.cm1, "show_as.interview", value="free")
     await client.delete(f"{URL}/show_as.interview", headers=firm_a.cm1.auth)
     async with sessionmaker() as session:
@@ -187,15 +188,12 @@ async def test_every_change_is_in_the_audit_log(
             )
         ).all()
     assert [(e.action, e.details["key"], str(e.actor_user_id)) for e in events] == [
-        ("setting.set", "sso.ask_to_connect", firm_a.admin.id),
+        ("setting.set", "providers.allowed", firm_a.admin.id),
         ("setting.set", "show_as.interview", firm_a.cm1.id),
         ("setting.cleared", "show_as.interview", firm_a.cm1.id),
     ]
     assert events[0].details["locked"] is True
-    assert (
-        events[0].target
-        == "Ask users to connect their calendar when they sign in with SSO (the firm)"
-    )
+    assert events[0].target == "Calendar providers allowed (the firm)"
     assert events[1].target == "Interviews show as (cm1)"
     assert events[1].details["scope_id"] == firm_a.cm1.id
     assert events[2].details["before"] == {"value": "free", "locked": False}
