@@ -138,3 +138,11 @@ def test_shares_are_weighted_by_each_threads_measured_cpu(folded: Path) -> None:
     total = sum(profile.share(c) for c in ("ORM and SQL", "plan", "HTTP client"))
     assert total == pytest.approx(1.0)
     assert profile.raw_share("ORM and SQL") == pytest.approx(0.5)
+
+
+def test_the_provider_packages_codecs_are_the_codec_category() -> None:
+    for module in ("google/codec.py", "google/json.py", "msgraph/wire.py", "_graph_json.py"):
+        decode = stack("pull (casecal/sync/pull.py)", f"to_canonical (casecal/providers/{module})")
+        assert category(decode)[0] == "provider codec", module
+    adapter = stack("GoogleAdapter.changes (casecal/providers/google/adapter.py)")
+    assert category(adapter)[0] == "other"
