@@ -1,4 +1,4 @@
-"""The layers import in one direction (docs: ARCHITECTURE.md, "Layers").
+"""The layers import in one direction (README, "Architecture").
 
 Every module under ``src/casecal`` is read with ``ast`` (nothing is imported), and each of its
 imports is checked against the rules below: at module level, inside functions, and under
