@@ -31,6 +31,7 @@ from casecal.store.tables import (
 from casecal.sync import audit_rows as audit
 from casecal.sync.engine import PassReport, SyncEngine
 from casecal.sync.outcomes import PassOutcome
+from casecal.sync.settings_query import effective_for
 
 log = structlog.get_logger("casecal.sync")
 
@@ -62,10 +63,9 @@ async def _clean_up(engine: SyncEngine, firm_id: uuid.UUID, connection_id: uuid.
             select(Appointment.id, Appointment.origin).where(Appointment.id.in_(ids))
         )
         origins: dict[uuid.UUID, str] = {row[0]: row[1] for row in found}
+        limits = (await effective_for(session, firm_id, connection.user_id)).limits()
     ours = [link for link in links if created_here(link.entry_kind, origins.get(link.entry_id))]
-    verdict = review(
-        len(links), len(ours), confirmed=connection.confirmed_deletions, limits=engine.limits
-    )
+    verdict = review(len(links), len(ours), confirmed=connection.confirmed_deletions, limits=limits)
     counts = {"guard": Counter(deletions=len(ours), linked=len(links)), "out": Counter[str]()}
     if verdict.tripped:
         message = (

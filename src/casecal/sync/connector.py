@@ -1,7 +1,7 @@
 """The one way to build the provider adapter of a stored connection, for the engine and the
 connect flow alike: tokens decrypted from the database and refreshed at the token endpoint the
 provider's discovery document names, the firm's and (on Graph) the mailbox's request budgets,
-the API base URLs, and the firm's invitation choice."""
+the API base URLs, and the invitation choice in force for the connection's user."""
 
 from __future__ import annotations
 
@@ -11,21 +11,21 @@ from collections.abc import Container
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casecal.auth import oauth
 from casecal.auth.encryption import TokenCipher
 from casecal.config import Settings
 from casecal.domain.entries import EntryKind
-from casecal.domain.invitations import graph_invite_kinds
 from casecal.providers.base import Provider
 from casecal.providers.budget import Budgets, WindowBudget
 from casecal.providers.errors import AuthExpired
 from casecal.providers.google import GoogleCalendarProvider
 from casecal.providers.msgraph import MicrosoftGraphProvider
 from casecal.providers.tokens import OnRefresh, RefreshingTokenSource, TokenSet
-from casecal.store.tables import Connection, Firm, ProviderName, utcnow
+from casecal.store.tables import Connection, ProviderName, utcnow
+from casecal.sync.settings_query import effective_for
 
 _by_client: weakref.WeakKeyDictionary[httpx.AsyncClient, ConnectionProviders]
 _by_client = weakref.WeakKeyDictionary()
@@ -146,11 +146,10 @@ class ConnectionProviders:
         return store
 
     async def invite_kinds(self, connection: Connection) -> frozenset[EntryKind]:
-        """The entry kinds whose attendees the connection's firm lets Graph invite."""
+        """The entry kinds whose attendees Graph may invite for the connection's user
+        (``invitations.graph_attendees`` in force: the firm's, the team's or the user's)."""
         if self.sessionmaker is None:
             return frozenset()
         async with self.sessionmaker() as session:
-            settings = await session.scalar(
-                select(Firm.settings).where(Firm.id == connection.firm_id)
-            )
-        return graph_invite_kinds(settings)
+            settings = await effective_for(session, connection.firm_id, connection.user_id)
+        return settings.invite_kinds()

@@ -18,7 +18,6 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from casecal.domain.entitlement import PAUSED, REASONS
-from casecal.domain.guard import DEFAULT_LIMITS, Limits
 from casecal.domain.plan import UNKNOWN, HostSide
 from casecal.errors import NotFound as DomainNotFound
 from casecal.providers import base as pb
@@ -35,7 +34,7 @@ from casecal.sync.deletions import DeletionsPaused
 from casecal.sync.entitlement_query import entitlement_of
 from casecal.sync.exclusive import ConnectionLocks
 from casecal.sync.outcomes import Counts, Direction, GuardCount, PassOutcome, new_counts, plain
-from casecal.sync.pass_context import Pass, Progress, Replan, policy_of
+from casecal.sync.pass_context import Pass, Progress, Replan
 
 log = structlog.get_logger("casecal.sync")
 
@@ -66,13 +65,13 @@ class SyncEngine:
         provider_for: ProviderFactory,
         *,
         base_url: str,
-        limits: Limits = DEFAULT_LIMITS,
         on_status: StatusListener | None = None,
     ) -> None:
+        """The mass-delete guard's limits are each connection's user's settings
+        (``guard.percent`` / ``guard.minimum``), read by the pass."""
         self.sessionmaker = sessionmaker
         self.provider_for = provider_for
         self.base_url = base_url
-        self.limits = limits
         self.on_status = on_status
         bind = sessionmaker.kw.get("bind")
         if not isinstance(bind, AsyncEngine):
@@ -122,7 +121,7 @@ class SyncEngine:
             skipped = PassOutcome.skipped(PAUSED[entitled])
             return await self._finish(run_id, connection_id, skipped, new_counts())
         sync_pass = Pass(
-            self.sessionmaker, self.base_url, self.limits, connection_id, firm_id,
+            self.sessionmaker, self.base_url, connection_id, firm_id,
             progress or (lambda _phase, _done, _total: None),
         )  # fmt: skip
         outcome, error, retry_after = PassOutcome.OK, "", None
@@ -191,15 +190,29 @@ class SyncEngine:
 
 async def _run(p: Pass) -> None:
     async with p.sessionmaker() as session:
-        connection = (await p.context(session)).connection
+        ctx = await p.context(session)
+        connection = ctx.connection
         calendar_id = connection.calendar_id
         cursor_row = await session.get(SyncCursor, p.connection_id)
         first_pass = cursor_row is None or cursor_row.synced_version == 0
+        # The settings that decide which kinds this calendar holds and how they look: when
+        # they differ from those it was last planned with, every such entry is planned again.
+        digest = ctx.settings.shape_digest(opted_in=connection.step_reminders)
+        recorded = cursor_row.settings_digest if cursor_row is not None else ""
     if calendar_id is None:
         raise ProviderError("the connection has no calendar chosen")
     p.calendar_id = calendar_id
     await _pull(p)
-    await _push(p, backfill=first_pass)
+    await _push(p, backfill=first_pass, replan=not first_pass and recorded != digest)
+    if recorded != digest:
+        # Only once the push has planned everything (a guard that paused the deletions
+        # raised above): the next pass plans again until the change is through.
+        async with p.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(SyncCursor)
+                .where(SyncCursor.connection_id == p.connection_id)
+                .values(settings_digest=digest)
+            )
 
 
 async def _pull(p: Pass) -> None:
@@ -214,8 +227,8 @@ async def _pull(p: Pass) -> None:
     await pull.save_cursor_and_commit(p, start, final)
 
 
-async def _push(p: Pass, *, backfill: bool) -> None:
-    work = await push.work(p, backfill=backfill)
+async def _push(p: Pass, *, backfill: bool, replan: bool) -> None:
+    work = await push.work(p, backfill=backfill, replan=replan)
     chunk = max(1, p.provider.capabilities.max_batch_size)
     held: list[writes.Write] = []
     for done, (kind, entry_id) in enumerate(work, start=1):
@@ -297,5 +310,4 @@ __all__ = [
     "PassOutcome",
     "PassReport",
     "SyncEngine",
-    "policy_of",
 ]

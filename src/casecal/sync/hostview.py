@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain import entries as d
 from casecal.domain import overrides
+from casecal.domain.effective_settings import EffectiveSettings
 from casecal.domain.event import CanonicalEvent
 from casecal.domain.mapping import AppointmentFields, event_for_entry
 from casecal.domain.plan import HostSide
@@ -97,10 +98,17 @@ class HostView:
     """Reads and writes the host entries of one connection's user, firm-scoped throughout."""
 
     def __init__(
-        self, session: AsyncSession, connection: Connection, *, base_url: str, firm_tz: str
+        self,
+        session: AsyncSession,
+        connection: Connection,
+        settings: EffectiveSettings,
+        *,
+        base_url: str,
+        firm_tz: str,
     ) -> None:
         self.session = session
         self.connection = connection
+        self.settings = settings
         self.base_url = base_url
         self.firm_tz = firm_tz
 
@@ -109,7 +117,10 @@ class HostView:
         return self.connection.firm_id
 
     def kind_enabled(self, kind: EntryKind) -> bool:
-        return kind is not EntryKind.STEP_REMINDER or self.connection.step_reminders
+        """Whether entries of ``kind`` go to this calendar (``sync.<kind>``; step reminders
+        on ``opt_in`` as the owner chose when connecting). An entry of a kind switched off is
+        not for this calendar, like one that left the user's audience: its event is removed."""
+        return self.settings.syncs(kind, opted_in=self.connection.step_reminders)
 
     async def prefetch(self, keys: Iterable[tuple[EntryKind, uuid.UUID]]) -> None:
         """Load many entry rows into the session at once, so ``load`` finds them without a
@@ -145,6 +156,7 @@ class HostView:
             connection_id=self.connection.id,
             base_url=self.base_url,
             default_tz=self.firm_tz,
+            presentation=self.settings.presentation(row.kind),
         )
         return HostItem(row=row, event=event)
 

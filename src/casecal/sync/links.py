@@ -72,6 +72,21 @@ class LinkStore:
         )
         return {(k, e): v for k, e, v in (await self.session.execute(query)).all()}
 
+    async def shaped_keys(self) -> list[tuple[EntryKind, uuid.UUID]]:
+        """(kind, entry id) of every link whose event CaseCal shapes from the settings (not
+        an appointment's): live ones, and those tombstoned by a respected remote delete
+        (a policy now restoring brings them back). Oldest first."""
+        query = (
+            select(Link.entry_kind, Link.entry_id)
+            .where(
+                *self._scope(),
+                Link.entry_kind != EntryKind.APPOINTMENT,
+                Link.tombstoned_at.is_(None) | Link.remote_delete_respected,
+            )
+            .order_by(Link.created_at, Link.id)
+        )
+        return [(k, e) for k, e in (await self.session.execute(query)).all()]
+
     async def remote_ids(self) -> tuple[set[str], set[str]]:
         """Every linked remote id (tombstoned links included: their events are known too),
         and those of the tombstoned links (settled as gone)."""

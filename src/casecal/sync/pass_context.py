@@ -28,9 +28,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from casecal.domain.effective_settings import EffectiveSettings
 from casecal.domain.guard import Limits
 from casecal.domain.plan import Action, RemoteSide
-from casecal.domain.policy import ConflictPolicy, Policy, RemoteDeletes
+from casecal.domain.policy import Policy
 from casecal.domain.window import Backfill, sync_window
 from casecal.errors import NotFound as DomainNotFound
 from casecal.providers import base as pb
@@ -38,6 +39,7 @@ from casecal.store.tables import Appointment, Connection, EntryKind, Firm, Link,
 from casecal.sync.hostview import HostView
 from casecal.sync.links import LinkStore
 from casecal.sync.outcomes import Counts, Direction, Tally, count_key, new_counts
+from casecal.sync.settings_query import effective_for_member
 
 Progress = Callable[[str, int, int | None], None]
 """Told (phase, items done, items in the phase or None when unknown) as a pass goes."""
@@ -46,21 +48,14 @@ PAGE_COMMIT = 200
 """A page's host-side effects are committed every this many items (and at its end)."""
 
 
-def policy_of(firm: Firm) -> Policy:
-    """The firm's sync policy from its settings (``remote_deletes``, ``conflicts``)."""
-    settings = firm.settings or {}
-    return Policy(
-        remote_deletes=RemoteDeletes(settings.get("remote_deletes", RemoteDeletes.RESTORE)),
-        conflicts=ConflictPolicy(settings.get("conflicts", ConflictPolicy.NEWER_WINS)),
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class PassContext:
-    """What every step of a pass reads through one session: the connection, its firm's
-    policy, and the host and link stores bound to that session."""
+    """What every step of a pass reads through one session: the connection, the settings in
+    force for its user and the policy they make, and the host and link stores bound to that
+    session."""
 
     connection: Connection
+    settings: EffectiveSettings
     policy: Policy
     view: HostView
     links: LinkStore
@@ -95,7 +90,6 @@ class Pass:
 
     sessionmaker: async_sessionmaker[AsyncSession]
     base_url: str
-    limits: Limits
     connection_id: uuid.UUID
     firm_id: uuid.UUID
     progress: Progress = lambda _phase, _done, _total: None
@@ -113,6 +107,9 @@ class Pass:
     page: AsyncSession | None = None
     """The session of the change-round page being applied, when one is."""
     calendar_id: str = ""
+    settings: EffectiveSettings | None = None
+    """The settings in force for the connection's user (firm, team, user, with their locks),
+    loaded once per pass with the first context, then shared by every session of the pass."""
     _provider: pb.Provider | None = None
 
     @property
@@ -125,13 +122,21 @@ class Pass:
     def provider(self, value: pb.Provider) -> None:
         self._provider = value
 
+    @property
+    def limits(self) -> Limits:
+        """The mass-delete guard's limits in force (``guard.percent`` / ``guard.minimum``)."""
+        if self.settings is None:
+            raise RuntimeError("the pass has not loaded its settings yet")
+        return self.settings.limits()
+
     def count(self, direction: Direction, kind: str, tally: Tally, n: int = 1) -> None:
         self.counts[direction][count_key(kind, tally)] += n
 
     async def context(self, session: AsyncSession) -> PassContext:
-        """The connection, its firm's policy, and the host and link stores, once per session
-        (kept in ``session.info``: the identity map holds rows weakly, so without a strong
-        reference every call would read the connection and the firm again)."""
+        """The connection, its user's settings and policy, and the host and link stores, once
+        per session (kept in ``session.info``: the identity map holds rows weakly, so without
+        a strong reference every call would read the connection and the firm again); the
+        settings once per pass (one query, the first time)."""
         cached: PassContext | None = session.info.get("sync_context")
         if cached is not None:
             return cached
@@ -139,8 +144,14 @@ class Pass:
         firm = await session.get(Firm, self.firm_id)
         if connection is None or firm is None:
             raise DomainNotFound("the connection or its firm is gone")
-        view = HostView(session, connection, base_url=self.base_url, firm_tz=firm.time_zone)
-        context = PassContext(connection, policy_of(firm), view, LinkStore(session, connection))
+        if self.settings is None:
+            self.settings = await effective_for_member(session, firm, connection.user_id)
+        settings = self.settings
+        view = HostView(
+            session, connection, settings, base_url=self.base_url, firm_tz=firm.time_zone
+        )
+        links = LinkStore(session, connection)
+        context = PassContext(connection, settings, settings.policy(), view, links)
         session.info["sync_context"] = context
         return context
 

@@ -21,8 +21,14 @@ from casecal.sync.sides import changed_of, linked_remote_side, sent_occurrences,
 from casecal.sync.writes import Write, batchable
 
 
-async def work(p: Pass, *, backfill: bool) -> list[tuple[EntryKind, uuid.UUID]]:
-    """The host entries to settle, in the order their changes were made."""
+async def work(
+    p: Pass, *, backfill: bool, replan: bool = False
+) -> list[tuple[EntryKind, uuid.UUID]]:
+    """The host entries to settle, in the order their changes were made. With ``replan``
+    (the settings that shape the calendar changed since it was last planned), also every
+    entry CaseCal shapes that is linked, or that the backfill would push: a kind switched off
+    is removed, one switched on pushed, a new look (reminders, busy/free, privacy) updated,
+    each through the plan and the mass-delete guard like any other change."""
     async with p.sessionmaker() as session:
         ctx = await p.context(session)
         connection = ctx.connection
@@ -36,10 +42,14 @@ async def work(p: Pass, *, backfill: bool) -> list[tuple[EntryKind, uuid.UUID]]:
             .order_by(OutboxRow.id)
         )
         queued = dict.fromkeys((k, e) for k, e in pending.all())
-        if backfill and connection.backfill == Backfill.UPCOMING:
+        if replan:
+            queued.update(dict.fromkeys(await ctx.links.shaped_keys()))
+        if (backfill or replan) and connection.backfill == Backfill.UPCOMING:
             window = p.window(connection, ctx.view.firm_tz)
             synced = await ctx.links.synced_versions()
             for kind, entry_id, version in await ctx.view.audience_keys(window.start):
+                if replan and not backfill and kind is EntryKind.APPOINTMENT:
+                    continue  # an appointment's event is its own, whatever the settings
                 # An entry whose live link is of its current version is on the remote
                 # already (this pass's pull just linked it): nothing to plan.
                 if synced.get((kind, entry_id)) != version:

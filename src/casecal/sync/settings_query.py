@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain.effective_settings import EffectiveSettings, Stored, effective_all
@@ -25,13 +25,13 @@ async def stored_levels(
     session: AsyncSession,
     firm_id: uuid.UUID,
     *,
-    team_id: uuid.UUID | None = None,
+    team_id: uuid.UUID | ColumnElement[uuid.UUID | None] | None = None,
     user_id: uuid.UUID | None = None,
     legacy: Mapping[str, Any] | None = None,
 ) -> StoredLevels:
-    """The values stored for the firm, ``team_id`` and ``user_id`` (each optional), by level.
-    ``legacy`` is ``Firm.settings``: what it holds counts as the firm's own unlocked values
-    where the firm has no row for the key."""
+    """The values stored for the firm, ``team_id`` and ``user_id`` (each optional), by level,
+    in one query (``team_id`` may be a subquery). ``legacy`` is ``Firm.settings``: what it
+    holds counts as the firm's own unlocked values where the firm has no row for the key."""
     scopes = [SettingValue.level == Level.FIRM]
     if team_id is not None:
         scopes.append(and_(SettingValue.level == Level.TEAM, SettingValue.scope_id == team_id))
@@ -63,4 +63,17 @@ async def effective_for(
     ).one_or_none()
     legacy, member, team_id = found if found is not None else (None, None, None)
     stored = await stored_levels(session, firm_id, team_id=team_id, user_id=member, legacy=legacy)
+    return effective_all(stored)
+
+
+async def effective_for_member(
+    session: AsyncSession, firm: Firm, user_id: uuid.UUID
+) -> EffectiveSettings:
+    """The settings in force for ``user_id``, a member of ``firm`` (a row the caller already
+    holds, so its legacy ``settings`` need no read): one query, the user's team found by a
+    subquery. What a sync pass loads once."""
+    team = select(User.team_id).where(User.id == user_id, User.firm_id == firm.id).scalar_subquery()
+    stored = await stored_levels(
+        session, firm.id, team_id=team, user_id=user_id, legacy=firm.settings
+    )
     return effective_all(stored)

@@ -78,6 +78,10 @@ class SyncCursor(Base):
     version: Mapped[int] = mapped_column(default=1)
     synced_version: Mapped[int] = mapped_column(default=0)
     window_start: Mapped[datetime | None]
+    settings_digest: Mapped[str] = mapped_column(String(64), default="")
+    """``EffectiveSettings.shape_digest`` of the settings the calendar was last planned with
+    (which kinds sync, how they look); a pass that finds it changed plans every entry again.
+    Empty: not recorded yet (a cursor from before settings took effect)."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
