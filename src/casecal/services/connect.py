@@ -47,6 +47,7 @@ from casecal.store.tables import (
     utcnow,
 )
 from casecal.sync.connector import ConnectionProviders
+from casecal.sync.settings_query import effective_for
 
 LABELS = {ProviderName.GOOGLE: "Google", ProviderName.MICROSOFT: "Microsoft"}
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -88,6 +89,24 @@ async def _require_seat(session: AsyncSession, actor: Actor) -> None:
         )
 
 
+async def allowed_providers(session: AsyncSession, actor: Actor) -> tuple[ProviderName, ...]:
+    """The providers the signed-in user may connect (``providers.allowed`` in force for them:
+    the firm's, their team's or their own), in the catalogue's order."""
+    allowed = (await effective_for(session, actor.firm_id, actor.user_id)).providers_allowed()
+    return tuple(p for p in ProviderName if p.value in allowed)
+
+
+async def _require_allowed(session: AsyncSession, actor: Actor, provider: ProviderName) -> None:
+    allowed = await allowed_providers(session, actor)
+    if provider in allowed:
+        return
+    others = " or ".join(LABELS[p] for p in allowed)
+    raise PermissionDenied(
+        f"Your firm does not allow {LABELS[provider]} calendars to be connected"
+        + (f": connect a {others} calendar instead" if others else "; ask your firm admin")
+    )
+
+
 async def _connection(
     session: AsyncSession, actor: Actor, connection_id: uuid.UUID, *, own: bool = False
 ) -> Connection:
@@ -111,9 +130,12 @@ async def start_connect(
 ) -> str:
     """The provider's authorize URL for the signed-in case manager (commits the pending
     connection, if new, and the OAuth state). With ``http``, the authorize endpoint is the one
-    the provider's discovery document names; without it, the conventional one."""
+    the provider's discovery document names; without it, the conventional one. A provider
+    the user's settings do not allow (``providers.allowed``) is refused, re-authorisation
+    included."""
     user = await _user(session, actor)
     await _require_seat(session, actor)
+    await _require_allowed(session, actor, provider)
     if connection_id is not None:
         conn = await _connection(session, actor, connection_id, own=True)
         if conn.provider is not provider or conn.status is ConnectionStatus.DISCONNECTED:

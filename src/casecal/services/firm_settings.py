@@ -30,6 +30,7 @@ from casecal.services.entries import commit
 from casecal.services.lookups import get_firm, get_in_firm
 from casecal.store.settings_tables import SettingValue
 from casecal.store.tables import Team, User, utcnow
+from casecal.sync.outbox_rows import note_outbox_users
 from casecal.sync.settings_query import StoredLevels, stored_levels
 
 OWNER_NAMES = {Level.FIRM: "your firm", Level.TEAM: "your team", Level.USER: "you"}
@@ -166,6 +167,22 @@ async def _row(session: AsyncSession, actor: Actor, scope: Scope, key: str) -> S
     return (await session.scalars(query)).one_or_none()
 
 
+async def _kick_after_commit(session: AsyncSession, actor: Actor, scope: Scope) -> None:
+    """Have the active connections of everyone ``scope`` covers (the firm's users, the team's
+    members, the user) pass once the change commits, as a saved entry kicks its audience's
+    (``sync.kicks``). Nothing else is needed: each pass compares the settings that shape its
+    calendar with those it was last planned with, so the next scheduled pass applies the
+    change even if this kick is lost."""
+    if scope.level is Level.USER and scope.user_id is not None:
+        users = frozenset({scope.user_id})
+    else:
+        query = select(User.id).where(User.firm_id == actor.firm_id)
+        if scope.level is Level.TEAM:
+            query = query.where(User.team_id == scope.team_id)
+        users = frozenset((await session.scalars(query)).all())
+    note_outbox_users(session, actor.firm_id, users)
+
+
 def _target(scope: Scope, spec: SettingSpec) -> str:
     """Readable in the audit log (which shows targets as they are): the setting and for whom;
     the ids are in the details."""
@@ -197,6 +214,7 @@ async def set_value(
                "value": parsed, "locked": locked}  # fmt: skip
     record(session, actor.firm_id, actor.user_id, "setting.set", _target(scope, spec),
            {**details, "before": before})  # fmt: skip
+    await _kick_after_commit(session, actor, scope)
     await commit(session)
     stored = await _stored(session, actor, scope)
     return _state(actor, scope, spec, stored)
@@ -214,4 +232,5 @@ async def clear_value(session: AsyncSession, actor: Actor, scope: Scope, key: st
     details = {"key": key, "level": scope.level.value, "scope_id": str(scope.scope_id)}
     record(session, actor.firm_id, actor.user_id, "setting.cleared", _target(scope, spec),
            {**details, "before": before})  # fmt: skip
+    await _kick_after_commit(session, actor, scope)
     await commit(session)

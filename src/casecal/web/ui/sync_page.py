@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.services import connections as conn_svc
 from casecal.services.access import Actor
+from casecal.services.connect import allowed_providers
 from casecal.services.subscriptions import status_since
 from casecal.services.sync_view import (
     active_case_managers,
@@ -26,6 +27,7 @@ from casecal.store.tables import (
     ConflictRecord,
     Connection,
     ConnectionStatus,
+    ProviderName,
     Subscription,
     SubscriptionStatus,
     SyncRun,
@@ -89,6 +91,8 @@ class ManagerContext:
     connection: ConnectionView | None
     runs: list[RunView] = field(default_factory=list)
     conflicts: list[ConflictRecord] = field(default_factory=list)
+    providers: tuple[ProviderName, ...] = tuple(ProviderName)
+    """The providers the user may connect (``providers.allowed``): the only buttons shown."""
 
     @property
     def can_connect(self) -> bool:
@@ -139,6 +143,7 @@ async def manager_context(session: AsyncSession, actor: Actor) -> ManagerContext
     current = current_connections(await conn_svc.list_connections(session, actor))
     row = current.get(actor.user_id)
     context = ManagerContext(subscription, seated, None)
+    context.providers = await allowed_providers(session, actor)
     if row is not None:
         context.connection = await connection_view(session, row)
         runs = await conn_svc.list_runs(session, actor, row.id, limit=RUNS_SHOWN)
