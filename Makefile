@@ -50,7 +50,9 @@ SCREENSHOTS := microsoft-with-admin-consent-04-admin-consent-panel \
 	$(NEWCOMER)-04-maria-reads-the-notice-on-the-mail-page \
 	$(NEWCOMER)-11-outlook-moved-to-15-30 $(NEWCOMER)-12-maria-calendar-shows-the-move \
 	an-open-calendar-page-redraws-itself-02-outlook-calendar-redrawn-with-the-new-title \
-	the-consent-link-shows-once-and-request-approval-stays-reachable-01-approval-required-shows-the-link-once
+	the-consent-link-shows-once-and-request-approval-stays-reachable-01-approval-required-shows-the-link-once \
+	a-removed-seat-pauses-with-the-fix-on-both-pages-01-admin-sees-paused-no-seat \
+	api-docs-render-offline-01-operations-listed admin-adds-a-user-who-sets-a-password-and-a-zone-02-one-time-link
 
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser tests/e2e/browser tests/e2e/demo
