@@ -10,9 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from casecal.domain.attendee_line import LABEL, split_attendee_line, with_attendee_line
-from casecal.domain.entries import EntryKind
 from casecal.domain.event import Attendee, CanonicalEvent
-from casecal.domain.invitations import graph_invite_kinds
 from casecal.providers.msgraph.json import from_graph, to_graph
 
 NY = ZoneInfo("America/New_York")
@@ -100,11 +98,3 @@ def test_round_trip_of_any_description_and_attendees(description: str, who: list
         assert {(a.email, a.name) for a in listed} == {(a.email, a.name) for a in unique.values()}
     else:
         assert text == description
-
-
-def test_the_firm_setting_names_kinds() -> None:
-    assert graph_invite_kinds({}) == frozenset()
-    assert graph_invite_kinds(None) == frozenset()
-    assert graph_invite_kinds({"graph_invite_attendees": "appointment"}) == frozenset()
-    chosen = graph_invite_kinds({"graph_invite_attendees": ["appointment", "nonsense", 3]})
-    assert chosen == {EntryKind.APPOINTMENT}
