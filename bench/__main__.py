@@ -1,14 +1,17 @@
 """``python -m bench``: start the emulators, run the scenarios, print the table of medians and
-write ``bench/results/<date>.json``."""
+write ``bench/results/<date>.json`` with its charts (``<date>-latency.png``, ``<date>-cpu.png``,
+the CPU beside the newest earlier results file or ``--baseline``)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.charts import baseline_for, write_charts
 from bench.emulator import EmulatorProcess
 from bench.report import RESULTS, document, summarise, table, write_json
 from bench.runner import SCENARIOS, Job, run_all
@@ -41,6 +44,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scenarios", default=DEFAULT_SCENARIOS, help=",".join(SCENARIOS))
     p.add_argument("--in-process", action="store_true", help="no fresh process per sample")
     p.add_argument("--out", type=Path, default=RESULTS, help="directory of the JSON results")
+    p.add_argument("--baseline", type=Path, help="results JSON the CPU chart compares with")
+    p.add_argument("--no-charts", action="store_true", help="write the JSON only")
     args = p.parse_args(argv)
     quick = args.quick
     defaults = {
@@ -98,7 +103,7 @@ def _fleet_job(args: argparse.Namespace, provider: str) -> Job:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    config = {k: v for k, v in vars(args).items() if k != "out"}
+    config = {k: v for k, v in vars(args).items() if k not in ("out", "baseline", "no_charts")}
     started = time.perf_counter()
     with EmulatorProcess() as emulators:
         print(f"emulators on {emulators.base}", file=sys.stderr)
@@ -107,8 +112,15 @@ def main(argv: list[str] | None = None) -> int:
             told=lambda line: print(f"  {line}", file=sys.stderr, flush=True),
         )  # fmt: skip
     when = datetime.now(UTC)
-    path = write_json(document(samples, config, when), args.out, when)
+    doc = document(samples, config, when)
+    path = write_json(doc, args.out, when)
     print(table(summarise(samples)))
+    if not args.no_charts:
+        baseline = args.baseline or baseline_for(path)
+        before = json.loads(baseline.read_text()) if baseline is not None else None
+        name = baseline.stem if baseline is not None else "before"
+        for chart in write_charts(json.loads(path.read_text()), path, before, name):
+            print(f"wrote {chart}")
     print(f"\n{when:%Y-%m-%d %H:%M} UTC, {time.perf_counter() - started:.0f} s; wrote {path}")
     return 0
 

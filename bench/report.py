@@ -37,6 +37,8 @@ class Sample:
     events: int
     extra: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    distributions: dict[str, list[float]] = field(default_factory=dict)
+    """Raw values behind a percentile (``latency_ms``: one per change), for the charts."""
 
     @property
     def ratio(self) -> float:

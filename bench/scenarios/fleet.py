@@ -555,4 +555,5 @@ async def _timed(
         "rate": producer.achieved_rate(),
         "peak_rss_mb": peak_rss_mb(),
     }
+    sample.distributions["latency_ms"] = outcome.latencies_ms
     return sample

@@ -55,5 +55,6 @@ async def host_to_remote(s: Setup, entry_ids: Sequence[uuid.UUID], size: int) ->
     )  # fmt: skip
     sample.extra["p50_ms"] = percentile(latencies, 50)
     sample.extra["p99_ms"] = percentile(latencies, 99)
+    sample.distributions["latency_ms"] = latencies
     sample.note = remote_to_host_note()
     return sample

@@ -149,6 +149,7 @@ async def remote_to_host(s: Setup, size: int) -> Sample:
     if latencies:
         sample.extra["p50_ms"] = percentile(latencies, 50)
         sample.extra["p99_ms"] = percentile(latencies, 99)
+        sample.distributions["latency_ms"] = latencies
     sample.extra["missed"] = float(missed)
     sample.note = "emulator notifies at once; real delivery adds the provider's delay"
     return sample
