@@ -1,5 +1,7 @@
 """Initial import of a remote calendar of N events (80% single, 15% weekly series with one
-edited and one cancelled occurrence, 5% all-day, several zones) into a new connection."""
+edited and one cancelled occurrence, 5% all-day, several zones) into a new connection; on
+Google, Home Assistant's ``gcal_sync`` then imports the same calendar (``bench.scenarios.peer``)
+and CaseCal's sample carries the ratio of the two CPU times (``cpu_vs_gcal_sync``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import httpx
 
 from bench import minimums
 from bench.report import Sample
+from bench.scenarios import peer
 from bench.scenarios.common import setup
 from bench.workload import remote_specs
 from casecal.providers.base import SyncWindow
@@ -27,4 +30,9 @@ async def run(base: str, provider: str, size: int) -> list[Sample]:
             minimum=minimums.initial_import(provider, listed, stored), events=size,
         )  # fmt: skip
         sample.extra["listed"] = float(listed)
-        return [sample]
+        if provider != "google":
+            return [sample]
+        other = await peer.gcal_sync_import(s, size, window.start)
+        if other.cpu_s > 0:
+            sample.extra["cpu_vs_gcal_sync"] = sample.cpu_s / other.cpu_s
+        return [sample, other]
