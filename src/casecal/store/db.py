@@ -13,15 +13,19 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from casecal.store import sqlite_driver
 from casecal.store.private_files import secure_sqlite
 
 
 def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Build the engine; SQLite gets foreign keys, WAL and a busy timeout on every connection,
-    and a private file (0600, in a 0700 directory) before the first."""
+    a private file (0600, in a 0700 directory) before the first, and the driver that sends a
+    statement to aiosqlite's thread in one call (``sqlite_driver``)."""
     if database_url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         secure_sqlite(database_url)
+    if database_url.startswith("sqlite+aiosqlite"):
+        kwargs.setdefault("module", sqlite_driver.dbapi())
     engine = create_async_engine(database_url, **kwargs)
     if engine.dialect.name == "sqlite":
 
