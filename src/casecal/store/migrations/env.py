@@ -7,7 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import casecal.store.settings_tables  # noqa: F401  - its table joins Base.metadata
+import casecal.store.settings_tables  # its table joins Base.metadata
+import casecal.store.sso_tables  # noqa: F401  - its tables join Base.metadata
 from casecal.store.db import make_engine
 from casecal.store.schema_filters import include_name
 from casecal.store.tables import Base

@@ -12,6 +12,7 @@ from casecal.web.ui import (
     entry_routes,
     firm_settings_routes,
     settings_routes,
+    sso_routes,
     static_routes,
     sync_routes,
     users_routes,
@@ -26,6 +27,7 @@ ui_router.include_router(static_routes.router)
 ui_router.include_router(users_routes.router)
 ui_router.include_router(settings_routes.router)
 ui_router.include_router(firm_settings_routes.router)
+ui_router.include_router(sso_routes.router)
 
 for _optional in ("casecal.web.ui.connect_routes", "casecal.web.ui.oauth_routes"):
     if find_spec(_optional) is not None:  # the OAuth parts arrive in their own modules

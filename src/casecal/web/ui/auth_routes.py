@@ -22,6 +22,7 @@ from casecal.domain.sign_in_budgets import Gate, gates_for
 from casecal.domain.sign_in_budgets import retry_after as seconds_until
 from casecal.domain.sign_in_email import plausible_sign_in_email
 from casecal.services.sign_in import Account, Opened, accounts_of, accounts_opened, active_user
+from casecal.services.sso import password_refused
 from casecal.store.tables import User, utcnow
 from casecal.web.deps import SessionDep
 from casecal.web.ui.session import (
@@ -50,6 +51,9 @@ def _safe_next(target: str | None) -> str:
     return "/calendar-sync"
 
 
+safe_next = _safe_next
+
+
 def _login_csrf(request: Request) -> str:
     return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
 
@@ -74,12 +78,17 @@ def _login_page(
     email: str = "",
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    sso_only: bool = False,
 ) -> Response:
     token = _login_csrf(request)
-    context = {"next_url": next_url, "login_csrf": token, "email": email, "error": error}
+    context = {"next_url": next_url, "login_csrf": token, "email": email, "error": error,
+               "sso_only": sso_only}  # fmt: skip
     response = render(request, "login.html", context, status_code=status_code)
     response.headers.update(headers or {})
     return _with_login_csrf(request, response, token)
+
+
+login_page = _login_page
 
 
 def _client(request: Request) -> str:
@@ -124,6 +133,9 @@ async def _signed_in(request: Request, session: AsyncSession, user: User, target
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
+
+
+signed_in_response = _signed_in
 
 
 def _chooser(
@@ -174,6 +186,14 @@ async def login(
     if not plausible_sign_in_email(address):
         return refused
     now, accounts = utcnow(), await accounts_of(session, address)
+    sso_only = await password_refused(session, [(a.user_id, a.firm_id) for a in accounts])
+    accounts = [a for a in accounts if a.user_id not in sso_only]
+    if sso_only and not accounts:
+        return _login_page(
+            request, next_url=target, email=address, status_code=403, sso_only=True,
+            error="Your firm signs in with its own account: local passwords are turned off "
+            "for it. Use \"Sign in with your firm's account\".",
+        )  # fmt: skip
     admitted = await admit(session, _gates(request, address, accounts, _device(request, address)),
                            now)  # fmt: skip
     opened = []
