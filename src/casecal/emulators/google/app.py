@@ -100,9 +100,21 @@ class GoogleEmulator:
         self.ctx.declined_scopes = set(normalize_scopes(" ".join(value)) or value)
 
     # -- accounts, calendars, clients, tokens ------------------------------------------------
-    def add_account(self, email: str, name: str = "", sub: str | None = None) -> Account:
+    def add_account(
+        self,
+        email: str,
+        name: str = "",
+        sub: str | None = None,
+        *,
+        hosted_domain: str = "",
+        email_verified: bool = True,
+    ) -> Account:
+        """An account; ``hosted_domain`` makes it a Google Workspace account (the ``hd``
+        claim), ``email_verified=False`` an address Google has not verified."""
         sub = sub or str(uuid.UUID(int=random.Random(email).getrandbits(128)).int)[:21]
-        return self.state.add_account(email, name or email.split("@")[0], sub)
+        return self.state.add_account(
+            email, name or email.split("@")[0], sub, hosted_domain, email_verified
+        )
 
     def add_calendar(
         self, email: str, summary: str, access_role: str = "owner", time_zone: str = "UTC"

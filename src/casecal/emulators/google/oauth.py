@@ -188,7 +188,9 @@ def routes(ctx: Context) -> list[Route]:
         account = ctx.state.accounts[live.email]
         info: dict[str, Any] = {"sub": account.sub}
         if AUTH + "userinfo.email" in live.scopes:
-            info.update(email=account.email, email_verified=True)
+            info.update(email=account.email, email_verified=account.email_verified)
+        if account.hosted_domain:
+            info["hd"] = account.hosted_domain
         if AUTH + "userinfo.profile" in live.scopes:
             info["name"] = account.name
         return JSONResponse(info)

@@ -23,6 +23,9 @@ class Account:
     name: str
     sub: str
     calendars: list[str] = field(default_factory=list)
+    hosted_domain: str = ""
+    """The ``hd`` claim: set only for Google Workspace accounts."""
+    email_verified: bool = True
 
 
 @dataclass
@@ -56,10 +59,13 @@ class State:
         """Guest mail Google would have sent (``meetings``): none with ``sendUpdates=none``."""
 
     # -- accounts and calendars ------------------------------------------------------------
-    def add_account(self, email: str, name: str, sub: str) -> Account:
+    def add_account(
+        self, email: str, name: str, sub: str, hosted_domain: str = "", email_verified: bool = True
+    ) -> Account:
         if email in self.accounts:
             raise ValueError(f"account {email} exists")
-        account = Account(email=email, name=name, sub=sub)
+        account = Account(email=email, name=name, sub=sub, hosted_domain=hosted_domain,
+                          email_verified=email_verified)  # fmt: skip
         self.accounts[email] = account
         self.calendars[email] = Calendar(email, email, "UTC", {email: "owner"})
         account.calendars.append(email)

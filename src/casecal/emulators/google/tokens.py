@@ -241,7 +241,9 @@ class OAuthState:
             "at_hash": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(),
         }
         if AUTH + "userinfo.email" in scopes:
-            claims.update(email=email, email_verified=True)
+            claims.update(email=email, email_verified=account.email_verified)
+        if account.hosted_domain:
+            claims["hd"] = account.hosted_domain
         if AUTH + "userinfo.profile" in scopes:
             claims["name"] = account.name
         if nonce is not None:

@@ -141,13 +141,19 @@ class MicrosoftEmulator:
         self._tenant(tenant_id).admin_consent_required = admin_consent_required
 
     def add_user(
-        self, tenant_id: str, upn: str, name: str, is_admin: bool = False, mail: str | None = None
+        self,
+        tenant_id: str,
+        upn: str,
+        name: str,
+        is_admin: bool = False,
+        mail: str | None = None,
+        groups: list[str] | None = None,
     ) -> str:
         tenant = self._tenant(tenant_id)
         if self.state.user_by_upn(upn) is not None:
             raise ValueError(f"user {upn!r} exists already")
         oid = self.state.ids.guid()
-        user = User(oid, tenant.id, upn, name, mail or upn, is_admin)
+        user = User(oid, tenant.id, upn, name, mail or upn, is_admin, groups=list(groups or []))
         self.state.users[oid] = user
         user.default_calendar_id = graph_events.add_calendar(self.state, oid, "Calendar", True)
         return oid

@@ -48,6 +48,10 @@ class User:
     default_calendar_id: str = ""
     grants: dict[str, set[str]] = field(default_factory=dict)
     """client_id -> lower-cased scopes this user consented to for themself."""
+    groups: list[str] = field(default_factory=list)
+    """The ``groups`` claim of the user's id_tokens (group object ids or names), if any."""
+    email_verified_optional: bool = False
+    """Whether id_tokens carry the ``xms_edov`` optional claim (the email's domain verified)."""
 
 
 @dataclass

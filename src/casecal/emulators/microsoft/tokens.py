@@ -227,6 +227,10 @@ def id_token(keys: SigningKey, base: str, user: User, client_id: str, nonce: str
         "email": user.mail,
         "name": user.name,
     }
+    if user.groups:
+        claims["groups"] = list(user.groups)
+    if user.email_verified_optional:
+        claims["xms_edov"] = True
     if nonce:
         claims["nonce"] = nonce
     return keys.sign(claims)
