@@ -271,14 +271,15 @@ async def complete_sign_in(
     """The provider's answer: the request used up, the code exchanged, the id_token checked,
     the user found or provisioned. A refusal is audited for the firm and signs no one in."""
     request = await protocol.consume_request(session, params.get("state", ""), binding)
+    firm_id, next_url = request.firm_id, request.next_url
     try:
         user, provisioned = await _signed_in_user(
-            session, http, settings, request.firm_id, params,
+            session, http, settings, firm_id, params,
             verifier=request.code_verifier, nonce=request.nonce,
         )  # fmt: skip
     except SsoRefused as exc:
         await session.rollback()
-        record(session, request.firm_id, None, "sso.refused", "sso", {"reason": exc.reason})
+        record(session, firm_id, None, "sso.refused", "sso", {"reason": exc.reason})
         await session.commit()
         raise
     record(
@@ -286,7 +287,7 @@ async def complete_sign_in(
         {"provisioned": provisioned},
     )  # fmt: skip
     await session.commit()
-    return SignedInBySso(user.id, request.next_url, provisioned)
+    return SignedInBySso(user.id, next_url, provisioned)
 
 
 async def _signed_in_user(
