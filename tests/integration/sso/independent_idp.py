@@ -12,7 +12,8 @@ from werkzeug.serving import make_server
 
 warnings.simplefilter("ignore")
 
-from oidc_provider_mock import User, app  # noqa: E402  - after the warnings are silenced
+# imported after the warnings are silenced (the package ships no type information)
+from oidc_provider_mock import User, app  # type: ignore[import-untyped]  # noqa: E402
 
 
 def main() -> None:
