@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from casecal.domain.entitlement import PAUSED, REASONS
@@ -28,13 +28,19 @@ from casecal.providers.errors import (
     ProviderError,
     RateLimited,
 )
-from casecal.store.tables import Connection, ConnectionStatus, SyncCursor, SyncRun, utcnow
+from casecal.store.tables import (
+    Connection,
+    ConnectionStatus,
+    SyncCursor,
+    SyncRun,
+    new_id,
+    utcnow,
+)
 from casecal.sync import deletions, pull, push, writes
 from casecal.sync.deletions import DeletionsPaused
-from casecal.sync.entitlement_query import entitlement_of
 from casecal.sync.exclusive import ConnectionLocks
 from casecal.sync.outcomes import Counts, Direction, GuardCount, PassOutcome, new_counts, plain
-from casecal.sync.pass_context import Pass, Progress, Replan
+from casecal.sync.pass_context import Pass, Progress, Replan, read_basis
 
 log = structlog.get_logger("casecal.sync")
 
@@ -103,26 +109,32 @@ class SyncEngine:
         progress: Progress | None,
     ) -> PassReport:
         async with self.sessionmaker() as session:
-            connection = await session.get(Connection, connection_id)
-            if connection is None or connection.firm_id != firm_id:
+            # One statement reads the connection, its firm, its cursor and its user's
+            # entitlement; the pass reads them from here on (it holds the connection's lock).
+            basis = await read_basis(session, firm_id, connection_id)
+            if basis is None:
                 raise DomainNotFound("no such connection")
-            run = SyncRun(firm_id=firm_id, connection_id=connection_id, trigger=trigger)
-            session.add(run)
-            await session.commit()
-            run_id = run.id
-            # Defence in depth: no pass without a seat on an active subscription (the
-            # services pause such connections at once; this stops any that slipped by).
-            entitled = await entitlement_of(session, firm_id, connection.user_id)
+            run_id = new_id()
+            await session.execute(
+                insert(SyncRun).values(
+                    id=run_id, firm_id=firm_id, connection_id=connection_id, trigger=trigger
+                )
+            )
+            await session.commit()  # the run shows as running while the pass goes
+        connection = basis.connection
+        # Defence in depth: no pass without a seat on an active subscription (the services
+        # pause such connections at once; this stops any that slipped by).
+        entitled = basis.entitled
         if connection.status is not ConnectionStatus.ACTIVE:
             skipped = PassOutcome.skipped(connection.status)
-            return await self._finish(run_id, connection_id, skipped, new_counts())
+            return await self._finish(run_id, firm_id, connection_id, skipped, new_counts())
         if entitled in PAUSED:
             await self._set_status(connection_id, PAUSED[entitled], REASONS[entitled])
             skipped = PassOutcome.skipped(PAUSED[entitled])
-            return await self._finish(run_id, connection_id, skipped, new_counts())
+            return await self._finish(run_id, firm_id, connection_id, skipped, new_counts())
         sync_pass = Pass(
             self.sessionmaker, self.base_url, connection_id, firm_id,
-            progress or (lambda _phase, _done, _total: None),
+            progress or (lambda _phase, _done, _total: None), basis=basis,
         )  # fmt: skip
         outcome, error, retry_after = PassOutcome.OK, "", None
         try:
@@ -146,7 +158,10 @@ class SyncEngine:
         except ProviderError as exc:
             outcome, error = PassOutcome.FAILED, f"{type(exc).__name__}: {exc}"
             log.warning("sync pass failed", connection_id=str(connection_id), error=error)
-        report = await self._finish(run_id, connection_id, outcome, sync_pass.counts, error)
+        report = await self._finish(
+            run_id, firm_id, connection_id, outcome, sync_pass.counts, error,
+            cursor=sync_pass.cursor_saved,
+        )  # fmt: skip
         report.retry_after = retry_after
         return report
 
@@ -165,22 +180,36 @@ class SyncEngine:
     async def _finish(
         self,
         run_id: uuid.UUID,
+        firm_id: uuid.UUID,
         connection_id: uuid.UUID,
         outcome: PassOutcome,
         counts: Counts,
         error: str = "",
+        *,
+        cursor: Mapping[str, object] | None = None,
     ) -> PassReport:
+        """Record how the run ended, in one transaction with what the pass settled of its
+        cursor row (``cursor``: the columns that changed) and, when it went well, the
+        connection's last sync."""
         stored = plain(counts)
+        now = utcnow()
         async with self.sessionmaker() as session, session.begin():
-            run = await session.get(SyncRun, run_id)
-            assert run is not None
-            run.finished_at, run.outcome = utcnow(), outcome.value
-            run.counts, run.error = stored, error
+            if cursor:
+                await session.execute(
+                    update(SyncCursor)
+                    .where(SyncCursor.connection_id == connection_id, SyncCursor.firm_id == firm_id)
+                    .values(**cursor)
+                )
+            await session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == run_id, SyncRun.firm_id == firm_id)
+                .values(finished_at=now, outcome=outcome.value, counts=stored, error=error)
+            )
             if outcome is PassOutcome.OK:
                 await session.execute(
                     update(Connection)
-                    .where(Connection.id == connection_id)
-                    .values(last_sync_at=utcnow())
+                    .where(Connection.id == connection_id, Connection.firm_id == firm_id)
+                    .values(last_sync_at=now)
                 )
         return PassReport(run_id=run_id, outcome=outcome, counts=stored, error=error)
 
@@ -190,15 +219,15 @@ class SyncEngine:
 
 async def _run(p: Pass) -> None:
     async with p.sessionmaker() as session:
-        ctx = await p.context(session)
-        connection = ctx.connection
-        calendar_id = connection.calendar_id
-        cursor_row = await session.get(SyncCursor, p.connection_id)
-        first_pass = cursor_row is None or cursor_row.synced_version == 0
-        # The settings that decide which kinds this calendar holds and how they look: when
-        # they differ from those it was last planned with, every such entry is planned again.
-        digest = ctx.settings.shape_digest(opted_in=connection.step_reminders)
-        recorded = cursor_row.settings_digest if cursor_row is not None else ""
+        ctx = await p.context(session)  # the pass's first context reads the settings
+    connection = ctx.connection
+    calendar_id = connection.calendar_id
+    cursor_row = p.basis.cursor if p.basis is not None else None
+    first_pass = cursor_row is None or cursor_row.synced_version == 0
+    # The settings that decide which kinds this calendar holds and how they look: when
+    # they differ from those it was last planned with, every such entry is planned again.
+    digest = ctx.settings.shape_digest(opted_in=connection.step_reminders)
+    recorded = cursor_row.settings_digest if cursor_row is not None else ""
     if calendar_id is None:
         raise ProviderError("the connection has no calendar chosen")
     p.calendar_id = calendar_id
@@ -206,13 +235,9 @@ async def _run(p: Pass) -> None:
     await _push(p, backfill=first_pass, replan=not first_pass and recorded != digest)
     if recorded != digest:
         # Only once the push has planned everything (a guard that paused the deletions
-        # raised above): the next pass plans again until the change is through.
-        async with p.sessionmaker() as session, session.begin():
-            await session.execute(
-                update(SyncCursor)
-                .where(SyncCursor.connection_id == p.connection_id)
-                .values(settings_digest=digest)
-            )
+        # raised above): the next pass plans again until the change is through. Stored
+        # with the run's record.
+        p.cursor_saved["settings_digest"] = digest
 
 
 async def _pull(p: Pass) -> None:
@@ -224,7 +249,7 @@ async def _pull(p: Pass) -> None:
         final = await pull.change_round(p, None, start.window)
     await deletions.review_deferred_and_commit(p)
     await _apply_deferred(p, [])
-    await pull.save_cursor_and_commit(p, start, final)
+    pull.settle_round(p, start, final)
 
 
 async def _push(p: Pass, *, backfill: bool, replan: bool) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from casecal.domain.entitlement import Entitlement, entitlement
 from casecal.store.tables import Seat, Subscription, SubscriptionStatus
@@ -29,3 +30,25 @@ async def entitlement_of(
 ) -> Entitlement:
     active, seated = await entitlement_facts(session, firm_id)
     return entitlement(active, user_id in seated)
+
+
+def entitlement_columns(
+    firm_id: InstrumentedAttribute[uuid.UUID], user_id: InstrumentedAttribute[uuid.UUID]
+) -> tuple[ColumnElement[SubscriptionStatus | None], ColumnElement[bool]]:
+    """The same facts as columns of a query that names the firm and the user (a sync pass
+    reads them with its connection, in one statement): the status of the firm's subscription
+    (NULL: none), and whether the user holds one of its seats."""
+    status = select(Subscription.status).where(Subscription.firm_id == firm_id).scalar_subquery()
+    seated = exists().where(
+        Seat.user_id == user_id,
+        Seat.subscription_id == Subscription.id,
+        Subscription.firm_id == firm_id,
+    )
+    return status, seated
+
+
+def entitlement_from(status: SubscriptionStatus | None, seated: bool) -> Entitlement:
+    """The verdict of what ``entitlement_columns`` read."""
+    if status is None:
+        return entitlement(None, False)
+    return entitlement(status is SubscriptionStatus.ACTIVE, bool(seated))

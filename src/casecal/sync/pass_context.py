@@ -26,26 +26,82 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from casecal.domain.effective_settings import EffectiveSettings
+from casecal.domain.effective_settings import EffectiveSettings, effective_all
+from casecal.domain.entitlement import Entitlement
 from casecal.domain.guard import Limits
 from casecal.domain.plan import Action, RemoteSide
 from casecal.domain.policy import Policy
 from casecal.domain.window import Backfill, sync_window
 from casecal.errors import NotFound as DomainNotFound
 from casecal.providers import base as pb
-from casecal.store.tables import Appointment, Connection, EntryKind, Firm, Link, utcnow
+from casecal.store.settings_tables import SettingValue
+from casecal.store.tables import (
+    Appointment,
+    Connection,
+    EntryKind,
+    Firm,
+    Link,
+    SyncCursor,
+    utcnow,
+)
+from casecal.sync.entitlement_query import entitlement_columns, entitlement_from
 from casecal.sync.hostview import HostView
 from casecal.sync.links import LinkStore
 from casecal.sync.outcomes import Counts, Direction, Tally, count_key, new_counts
-from casecal.sync.settings_query import effective_for_member
+from casecal.sync.settings_query import levels_of, scope_of, team_of
 
 Progress = Callable[[str, int, int | None], None]
 """Told (phase, items done, items in the phase or None when unknown) as a pass goes."""
 
 PAGE_COMMIT = 200
 """A page's host-side effects are committed every this many items (and at its end)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PassBasis:
+    """What a pass reads once, at its start, in one statement (``read_basis``): its
+    connection, the firm, the cursor row (None before the first pass), its user's
+    entitlement and the settings in force for them. The pass holds the connection's lock, so
+    none of it changes under it but through the pass itself; the rows are detached, and every
+    session of the pass reads them from here instead of the database."""
+
+    connection: Connection
+    firm: Firm
+    cursor: SyncCursor | None
+    entitled: Entitlement
+    settings: EffectiveSettings
+
+
+async def read_basis(
+    session: AsyncSession, firm_id: uuid.UUID, connection_id: uuid.UUID
+) -> PassBasis | None:
+    """The connection of ``firm_id`` (None: no such connection in that firm), its firm, its
+    cursor, its user's entitlement and settings, in one query (a row per stored setting that
+    applies to the user, one when none does); the rows come back detached."""
+    status, seated = entitlement_columns(Connection.firm_id, Connection.user_id)
+    team = team_of(Connection.user_id, Connection.firm_id)
+    applies = scope_of(Connection.firm_id, team_id=team, user_id=Connection.user_id)
+    query = (
+        select(Connection, Firm, SyncCursor, status, seated, SettingValue)
+        .join(Firm, Firm.id == Connection.firm_id)
+        .outerjoin(SyncCursor, SyncCursor.connection_id == Connection.id)
+        .outerjoin(SettingValue, applies)
+        .where(Connection.id == connection_id, Connection.firm_id == firm_id)
+    )
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return None
+    connection, firm, cursor, subscription, has_seat, _ = rows[0]
+    stored = [row[5] for row in rows if row[5] is not None]
+    for loaded in (connection, firm, cursor, *stored):
+        if loaded is not None:
+            session.expunge(loaded)  # no rollback of this session expires them under the pass
+    settings = effective_all(levels_of(stored, firm.settings))
+    entitled = entitlement_from(subscription, has_seat)
+    return PassBasis(connection, firm, cursor, entitled, settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +166,13 @@ class Pass:
     settings: EffectiveSettings | None = None
     """The settings in force for the connection's user (firm, team, user, with their locks),
     loaded once per pass with the first context, then shared by every session of the pass."""
+    basis: PassBasis | None = None
+    """The connection, firm and cursor as the pass read them at its start (the engine's
+    first statement); without it, the first context reads the connection and the firm."""
+    cursor_saved: dict[str, object] = field(default_factory=dict)
+    """Columns of the cursor row to store when the pass finishes (the round's cursor once it
+    is settled, the settings digest once the push has planned with it): they are written
+    with the run's record, in its transaction."""
     _provider: pb.Provider | None = None
 
     @property
@@ -133,19 +196,21 @@ class Pass:
         self.counts[direction][count_key(kind, tally)] += n
 
     async def context(self, session: AsyncSession) -> PassContext:
-        """The connection, its user's settings and policy, and the host and link stores, once
-        per session (kept in ``session.info``: the identity map holds rows weakly, so without
-        a strong reference every call would read the connection and the firm again); the
-        settings once per pass (one query, the first time)."""
+        """The connection, its user's settings and policy, and the host and link stores bound
+        to ``session``, once per session (kept in ``session.info``). The connection and firm
+        are those of the pass's basis (read once, at its start; detached rows, read-only), the
+        settings are read once per pass (one query, the first time): a context costs no
+        statement after the first."""
         cached: PassContext | None = session.info.get("sync_context")
         if cached is not None:
             return cached
-        connection = await session.get(Connection, self.connection_id)
-        firm = await session.get(Firm, self.firm_id)
-        if connection is None or firm is None:
-            raise DomainNotFound("the connection or its firm is gone")
+        if self.basis is None:
+            self.basis = await read_basis(session, self.firm_id, self.connection_id)
+            if self.basis is None:
+                raise DomainNotFound("the connection or its firm is gone")
+        connection, firm = self.basis.connection, self.basis.firm
         if self.settings is None:
-            self.settings = await effective_for_member(session, firm, connection.user_id)
+            self.settings = self.basis.settings
         settings = self.settings
         view = HostView(
             session, connection, settings, base_url=self.base_url, firm_tz=firm.time_zone

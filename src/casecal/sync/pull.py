@@ -6,14 +6,14 @@ carried out. Re-plans of this phase's own writes are settled here too."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
 from casecal.domain.plan import Op, plan
 from casecal.providers import base as pb
 from casecal.providers.errors import Gone, NotFound
-from casecal.store.tables import EntryKind, SyncCursor
+from casecal.store.tables import EntryKind
 from casecal.sync.act import perform_and_commit
 from casecal.sync.cursors import ensure_cursor
 from casecal.sync.deletions import review_and_commit
@@ -37,25 +37,36 @@ class RoundStart:
 
 
 async def round_start_and_commit(p: Pass) -> RoundStart:
-    """Read (creating it if need be, committed) the connection's cursor row."""
-    async with p.sessionmaker() as session:
-        ctx = await p.context(session)
-        cursor_row = await ensure_cursor(session, ctx.connection.id, p.firm_id)
-        full = cursor_row.cursor is None or cursor_row.version > cursor_row.synced_version
-        return RoundStart(
-            cursor=None if full else cursor_row.cursor,
-            version=cursor_row.version,
-            window=p.window(ctx.connection, ctx.view.firm_tz),
-        )
+    """Where the round starts: the cursor row the pass read at its start, or on a first pass
+    the row created (and committed) now."""
+    basis = p.basis
+    row = basis.cursor if basis is not None else None
+    if basis is None or row is None:
+        async with p.sessionmaker() as session:
+            await p.context(session)  # the basis, when the pass has none yet
+            row = await ensure_cursor(session, p.connection_id, p.firm_id)
+            session.expunge(row)
+        assert p.basis is not None
+        basis = p.basis = replace(p.basis, cursor=row)
+    full = row.cursor is None or row.version > row.synced_version
+    return RoundStart(
+        cursor=None if full else row.cursor,
+        version=row.version,
+        window=p.window(basis.connection, basis.firm.time_zone),
+    )
 
 
-async def save_cursor_and_commit(p: Pass, start: RoundStart, final: str | None) -> None:
-    """The round is settled (its deletions too): store where the next one starts."""
-    async with p.sessionmaker() as session, session.begin():
-        row = await session.get(SyncCursor, p.connection_id)
-        assert row is not None
-        row.cursor, row.synced_version = final, start.version
-        row.window_start = start.window.start
+def settle_round(p: Pass, start: RoundStart, final: str | None) -> None:
+    """The round is settled (its deletions too): where the next one starts is stored with
+    the run's record (``Pass.cursor_saved``; a crash before that only repeats the round,
+    which applies its pages again). Only what changed is written."""
+    row = p.basis.cursor if p.basis is not None else None
+    values = {"cursor": final, "synced_version": start.version, "window_start": start.window.start}
+    p.cursor_saved.update(
+        (name, value)
+        for name, value in values.items()
+        if row is None or getattr(row, name) != value
+    )
 
 
 async def change_round(p: Pass, cursor: str | None, window: pb.SyncWindow) -> str | None:
