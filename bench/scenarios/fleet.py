@@ -66,14 +66,14 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench import minimums
@@ -84,11 +84,16 @@ from bench.measure import Meter, peak_rss_mb
 from bench.report import Sample, percentile
 from bench.scenarios.webhook import receiver
 from bench.workload import host_specs
+from casecal.domain.event import CanonicalEvent
+from casecal.domain.tags import Tag
 from casecal.providers.base import Provider
+from casecal.providers.google import codec as google_codec
+from casecal.providers.msgraph import codec as graph_codec
+from casecal.services import audit
 from casecal.services.access import Actor
 from casecal.services.appointments import create_appointment, update_appointment
 from casecal.services.firms import create_firm
-from casecal.services.users import create_user
+from casecal.services.users import create_user, normalize_email
 from casecal.store.db import make_engine, make_sessionmaker
 from casecal.store.migrate import upgrade_async
 from casecal.store.tables import (
@@ -96,9 +101,12 @@ from casecal.store.tables import (
     Backfill,
     Connection,
     ConnectionStatus,
+    EntryKind,
     Link,
+    OutboxRow,
     ProviderName,
     Role,
+    User,
 )
 from casecal.sync.channels import ChannelManager
 from casecal.sync.engine import PassReport, SyncEngine
@@ -171,6 +179,8 @@ class PassLog:
         self.engine = engine
         self.passes: dict[uuid.UUID, list[PassRecord]] = defaultdict(list)
         self.started = self.finished = 0
+        self.wrote: set[uuid.UUID] = set()
+        """Connections whose last pass wrote to the remote calendar (an echo will follow)."""
 
     async def run_pass(
         self, firm_id: uuid.UUID, connection_id: uuid.UUID, *, trigger: str = "manual"
@@ -180,6 +190,10 @@ class PassLog:
         try:
             report = await self.engine.run_pass(firm_id, connection_id, trigger=trigger)
             ok = report.outcome == "ok"
+            if any(report.counts.get("out", {}).values()):
+                self.wrote.add(connection_id)
+            else:
+                self.wrote.discard(connection_id)
             return report
         finally:
             self.passes[connection_id].append(PassRecord(started, time.perf_counter(), ok))
@@ -213,6 +227,26 @@ async def gathered(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
 
 
 @dataclass
+class Template:
+    """What the first connection's real seeding left, for the others to copy: its
+    appointment and outbox rows as the service layer wrote them (before any pass), and the
+    canonical event of each entry's remote event as the engine wrote it (in entry order)."""
+
+    user_id: uuid.UUID
+    appointments: list[dict[str, Any]]
+    outbox: list[dict[str, Any]]
+    events: list[CanonicalEvent]
+
+    def events_for(self, entries: Sequence[uuid.UUID]) -> list[CanonicalEvent]:
+        """The remote events for a copy's ``entries``: the description's link back to the
+        entry names the copy's entry (the rest is the same content)."""
+        return [
+            replace(event, description=event.description.replace(str(old["id"]), str(new)))
+            for event, old, new in zip(self.events, self.appointments, entries, strict=True)
+        ]
+
+
+@dataclass
 class Fleet:
     """CaseCal's side: one SQLite database, one firm, a case manager and active connection per
     member, the engine behind a ``PassLog`` and the embedded scheduler."""
@@ -222,17 +256,18 @@ class Fleet:
     db: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     firm_id: uuid.UUID
+    admin: Actor
     members: list[Member]
     adapters: Adapters
     log: PassLog
     scheduler: Scheduler
+    seeding: dict[str, float] = field(default_factory=dict)
+    """How the seeding went: seconds per step, the adopting passes' requests."""
 
     @classmethod
-    async def create(
-        cls, provider_name: str, accounts: Sequence[RemoteAccount], providers: Sequence[Provider]
-    ) -> Fleet:
+    async def create(cls, provider_name: str, *, url: str | None = None) -> Fleet:
         tmp = tempfile.TemporaryDirectory(prefix="casecal-fleet-")
-        url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'fleet.db'}"
+        url = url or f"sqlite+aiosqlite:///{Path(tmp.name) / 'fleet.db'}"
         await upgrade_async(url)
         db = make_engine(url)
         sessionmaker = make_sessionmaker(db)
@@ -241,37 +276,141 @@ class Fleet:
                 session, name="Fleet Firm", admin_email="admin@fleet.bench", admin_name="Admin"
             )
         admin = Actor(user_id=firm.admin_user_id, firm_id=firm.firm_id, role=Role.FIRM_ADMIN)
-        members = [
-            Member(account, adapter, await _manager(sessionmaker, admin, account), uuid.uuid4())
-            for account, adapter in zip(accounts, providers, strict=True)
-        ]
-        await _connect(sessionmaker, provider_name, firm.firm_id, members)
-        adapters = Adapters({m.connection_id: m.provider for m in members})
+        adapters = Adapters({})
         log = PassLog(SyncEngine(sessionmaker, adapters, base_url=BASE_URL))
         scheduler = Scheduler(sessionmaker, log)
         return cls(
-            provider_name, tmp, db, sessionmaker, firm.firm_id, members, adapters, log, scheduler
+            provider_name, tmp, db, sessionmaker, firm.firm_id, admin, [], adapters, log,
+            scheduler,
+        )  # fmt: skip
+
+    # -- seeding: one connection the real way, the others copied from it in bulk ----------
+
+    async def add_template(self, account: RemoteAccount, adapter: Provider, events: int) -> None:
+        """The first member, through the service layer (its user, ``events`` appointments)
+        and the real engine (the push, then the pass that reads back its echoes)."""
+        manager = await _manager(self.sessionmaker, self.admin, account)
+        member = Member(account, adapter, manager, uuid.uuid4())
+        await self._join([member])
+        now = datetime.now(UTC)
+        async with self.sessionmaker() as session:
+            for spec in host_specs(events, now=now, seed=0):
+                entry = await create_appointment(session, manager, spec.fields())
+                member.entries.append(entry.id)
+        await self.initial_sync([member])
+
+    async def template(self) -> Template:
+        """The first member's rows as the service layer wrote them (the outbox rows are
+        copied unprocessed), and its remote events as the engine wrote them."""
+        first = self.members[0]
+        appointments, outbox = _table(Appointment), _table(OutboxRow)
+        async with self.sessionmaker() as session:
+            rows = await session.execute(
+                select(appointments).where(appointments.c.id.in_(first.entries))
+            )
+            by_id = {row["id"]: dict(row) for row in rows.mappings()}
+            queued = await session.execute(
+                select(outbox).where(outbox.c.entry_id.in_(first.entries)).order_by(outbox.c.id)
+            )
+            outbox_rows = [
+                {k: v for k, v in row.items() if k != "id"} | {"processed_at": None}
+                for row in queued.mappings()
+            ]
+        read = partial(first.provider.get_event, first.account.calendar_id)
+        remote = await gathered([partial(read, rid) for rid in first.remote_ids])
+        canonical = [r.event for r in remote]
+        if any(event is None for event in canonical):
+            raise RuntimeError("a template event is missing on the remote calendar")
+        return Template(
+            first.manager.user_id,
+            [by_id[e] for e in first.entries],
+            outbox_rows,
+            [e for e in canonical if e is not None],
         )
 
-    async def add_events(self, events: int) -> None:
-        now = datetime.now(UTC)
-        for index, member in enumerate(self.members):
-            async with self.sessionmaker() as session:
-                for spec in host_specs(events, now=now, seed=index):
-                    entry = await create_appointment(session, member.manager, spec.fields())
-                    member.entries.append(entry.id)
+    async def add_copies(
+        self,
+        template: Template,
+        accounts: Sequence[RemoteAccount],
+        adapters: Sequence[Provider],
+        connection_ids: Sequence[uuid.UUID],
+        entry_ids: Sequence[Sequence[uuid.UUID]],
+    ) -> list[Member]:
+        """Members whose accounts already hold the remote events (seeded in bulk, tagged for
+        ``connection_ids`` and ``entry_ids``): their users, connections, appointments and
+        outbox rows as the service layer would have written them, in a few bulk inserts
+        (SQLAlchemy Core ``executemany``). No pass has run for them: the first one finds
+        every remote event tagged for an entry of its own with the same content and links
+        it without writing (the plan's ``adopt``)."""
+        members: list[Member] = []
+        async with self.sessionmaker() as session, session.begin():
+            for account, adapter, connection_id, entries in zip(
+                accounts, adapters, connection_ids, entry_ids, strict=True
+            ):
+                user = User(
+                    id=uuid.uuid4(), firm_id=self.firm_id, is_active=True,
+                    email=normalize_email(account.email), name="Case Manager",
+                    role=Role.CASE_MANAGER,
+                )  # fmt: skip
+                session.add(user)
+                audit.record(session, self.firm_id, self.admin.user_id, "user.created",
+                             str(user.id), {"role": str(user.role)})  # fmt: skip
+                manager = Actor(user_id=user.id, firm_id=self.firm_id, role=Role.CASE_MANAGER)
+                members.append(Member(account, adapter, manager, connection_id, list(entries)))
+        await self._join(members)
+        rows: list[dict[str, Any]] = []
+        queued: list[dict[str, Any]] = []
+        for member in members:
+            new_id = dict(
+                zip((r["id"] for r in template.appointments), member.entries, strict=True)
+            )
+            user_of = {template.user_id: member.manager.user_id}
+            rows += [
+                r | {"id": new_id[r["id"]], "owner_id": member.manager.user_id}
+                for r in template.appointments
+            ]
+            queued += [
+                o
+                | {
+                    "entry_id": new_id[o["entry_id"]],
+                    "user_id": user_of.get(o["user_id"], o["user_id"]),
+                }
+                for o in template.outbox
+            ]
+        async with self.sessionmaker() as session, session.begin():
+            for chunk in _chunks(rows):
+                await session.execute(insert(_table(Appointment)), chunk)
+            for chunk in _chunks(queued):
+                await session.execute(insert(_table(OutboxRow)), chunk)
+        return members
 
-    async def initial_sync(self) -> None:
-        """Push every connection's events, then read back the echoes of those creates, so the
-        timed section starts in the steady state."""
-        for trigger in ("seed", "seed-echo"):
-            for member in self.members:
-                await self.scheduler.kick(member.connection_id, trigger=trigger)
-            await self.settle()
+    async def _join(self, members: Sequence[Member]) -> None:
+        await _connect(self.sessionmaker, self.provider_name, self.firm_id, members)
+        self.members += members
+        self.adapters.by_connection |= {m.connection_id: m.provider for m in members}
+
+    async def initial_sync(self, members: Sequence[Member]) -> None:
+        """Sync ``members`` until settled (their first pass, then the pass that reads back
+        the echoes of its writes, if it wrote), so the timed section starts in the steady
+        state; then learn each entry's remote id from its link."""
+        for member in members:
+            await self.scheduler.kick(member.connection_id, trigger="seed")
+        await self.settle()
+        for member in members:
+            if member.connection_id in self.log.wrote:
+                await self.scheduler.kick(member.connection_id, trigger="seed-echo")
+        await self.settle()
+        if any(not p.ok for p in self.log.all()):
+            raise RuntimeError("a seeding pass failed")
+        ids = [m.connection_id for m in members]
         async with self.sessionmaker() as session:
-            links = await session.scalars(select(Link).where(Link.tombstoned_at.is_(None)))
-            remote = {(link.connection_id, link.entry_id): link.remote_id for link in links}
-        for member in self.members:
+            links = await session.execute(
+                select(Link.connection_id, Link.entry_id, Link.remote_id).where(
+                    Link.tombstoned_at.is_(None), Link.connection_id.in_(ids)
+                )
+            )
+            remote = {(c, e): r for c, e, r in links.all()}
+        for member in members:
             member.remote_ids = [remote[(member.connection_id, e)] for e in member.entries]
 
     async def settle(self) -> None:
@@ -301,6 +440,69 @@ class Fleet:
         await self.scheduler.stop()
         await self.db.dispose()
         self.tmp.cleanup()
+
+
+def _table(model: type[Any]) -> Table:
+    return model.metadata.tables[model.__tablename__]  # type: ignore[no-any-return]
+
+
+def _chunks(rows: list[dict[str, Any]], size: int = 2000) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def remote_body(provider: str, event: CanonicalEvent, tag: Tag) -> dict[str, Any]:
+    """The body CaseCal's adapter writes for ``event`` created for ``tag``'s entry (Google
+    with its client-chosen id, Graph with its ``transactionId``)."""
+    if provider == "google":
+        return google_codec.encode(event, tag, event_id=google_codec.event_id(tag))
+    return graph_codec.encode_create(event, tag)
+
+
+async def seed(
+    admin: Admin,
+    http: httpx.AsyncClient,
+    counter: Counter,
+    provider: str,
+    connections: int,
+    events: int,
+    *,
+    url: str | None = None,
+) -> Fleet:
+    """The fleet, converged: the first connection seeded the real way (about a second), the
+    others copied from it in bulk (their remote events through ``/_emulator/bulk``, their
+    rows with Core inserts), then one real pass each that links them (``fleet.seeding``
+    keeps the time of each step and the requests of those passes)."""
+    clock = time.perf_counter()
+    template_account = await RemoteAccount.create(provider, admin)
+    fleet = await Fleet.create(provider, url=url)
+    await fleet.scheduler.start()
+    await fleet.add_template(template_account, await template_account.adapter(http), events)
+    template = await fleet.template()
+    fleet.seeding["template_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    copies = connections - 1
+    connection_ids = [uuid.uuid4() for _ in range(copies)]
+    entry_ids = [[uuid.uuid4() for _ in range(events)] for _ in range(copies)]
+    bodies = [
+        [
+            remote_body(provider, event, Tag(entry, EntryKind.APPOINTMENT, connection))
+            for event, entry in zip(template.events_for(entries), entries, strict=True)
+        ]
+        for connection, entries in zip(connection_ids, entry_ids, strict=True)
+    ]
+    accounts = await RemoteAccount.create_many(provider, admin, bodies)
+    del bodies
+    adapters = await gathered([partial(a.adapter, http) for a in accounts])
+    fleet.seeding["remote_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    members = await fleet.add_copies(template, accounts, adapters, connection_ids, entry_ids)
+    fleet.seeding["host_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    before, passes = counter.sent, fleet.log.started
+    await fleet.initial_sync(members)
+    fleet.seeding |= {
+        "link_s": time.perf_counter() - clock,
+        "link_passes": float(fleet.log.started - passes),
+        "link_requests": float(counter.sent - before),
+    }
+    return fleet
 
 
 async def _manager(
@@ -498,20 +700,15 @@ async def run(
         ) as http,
     ):
         admin = Admin(admin_http, base, provider)
-        create = partial(RemoteAccount.create, provider, admin)
-        accounts = await gathered([create] * connections)
-        adapters = await gathered([partial(a.adapter, http) for a in accounts])
-        fleet = await Fleet.create(provider, accounts, adapters)
+        fleet = await seed(admin, http, counter, provider, connections, events)
         try:
-            await fleet.add_events(events)
-            await fleet.scheduler.start()
-            await fleet.initial_sync()
             async with receiver(fleet.sessionmaker, fleet.scheduler) as (url, key):
                 await open_channels(fleet, admin, url, key)
                 await fleet.settle()
                 seeded = time.perf_counter() - seeding
                 sample = await _timed(fleet, admin, counter, rate=rate, seconds=seconds)
                 sample.extra["seed_s"] = seeded
+                sample.extra |= {f"seed_{k}": v for k, v in fleet.seeding.items()}
         finally:
             await fleet.close()
     sample.note = (

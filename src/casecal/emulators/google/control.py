@@ -165,6 +165,34 @@ def routes(emu: GoogleEmulator) -> list[Route]:
         await emu.flush_notifications()
         return JSONResponse(resource)
 
+    async def bulk(request: Request) -> Response:
+        """Many accounts in one request, each with its primary calendar, tokens and events:
+        ``{"client": {client_id, client_secret, redirect_uris}?, "accounts": [{"email",
+        "name"?, "client_id"?, "scopes"?, "events": [body, ...]?}]}``. Events are inserted
+        as written by the account itself (``actor``: the account, unless given). Answers
+        ``{"accounts": [{"email", "sub", "calendar_id", "tokens", "event_ids"}]}`` (``tokens``
+        only when ``client_id`` and ``scopes`` are given)."""
+        body = await body_of(request)
+        if "client" in body:
+            c = body["client"]
+            emu.register_client(c["client_id"], c["client_secret"], c["redirect_uris"])
+        made: list[dict[str, Any]] = []
+        for spec in body.get("accounts") or []:
+            (email,) = need(spec, "email")
+            account = emu.add_account(email, name=spec.get("name", ""), sub=spec.get("sub"))
+            tokens = None
+            if spec.get("client_id") and spec.get("scopes"):
+                tokens = emu.issue_tokens(email, spec["client_id"], spec["scopes"])
+            actor = spec.get("actor") or email
+            ids = [
+                str(emu.client_insert(email, event, actor=actor)["id"])
+                for event in spec.get("events") or []
+            ]
+            made.append({"email": account.email, "sub": account.sub, "calendar_id": email,
+                         "tokens": tokens, "event_ids": ids})  # fmt: skip
+        await emu.flush_notifications()
+        return JSONResponse({"accounts": made}, status_code=201)
+
     async def purge(request: Request) -> Response:
         (cal_id,) = need(await body_of(request), "calendar_id")
         return JSONResponse({"purged": emu.purge_tombstones(cal_id)})
@@ -172,6 +200,7 @@ def routes(emu: GoogleEmulator) -> list[Route]:
     p = "/_emulator"
     return [
         Route(p + "/accounts", accounts, methods=["GET", "POST"]),
+        Route(p + "/bulk", bulk, methods=["POST"]),
         Route(p + "/calendars", calendars, methods=["POST"]),
         Route(p + "/clients", clients, methods=["POST"]),
         Route(p + "/tokens", tokens, methods=["POST"]),

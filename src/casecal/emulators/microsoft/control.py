@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from casecal.emulators.faults import Fault
+from casecal.emulators.microsoft import mutations
 from casecal.emulators.microsoft.consent import IdentityError
 from casecal.emulators.microsoft.errors import GraphError
 
@@ -173,6 +174,35 @@ def control_routes(emu: MicrosoftEmulator) -> list[Route]:
     def move_event(body: dict[str, Any], p: dict[str, str]) -> dict[str, Any]:
         return emu.move_event(p["oid"], p["eid"], body["calendar_id"])
 
+    async def bulk(body: dict[str, Any], _p: dict[str, str]) -> dict[str, Any]:
+        """Many mailboxes in one request, each its own tenant and user with its default
+        calendar, tokens and events: ``{"app": {client_id, client_secret, redirect_uris}?,
+        "accounts": [{"domain", "upn", "name"?, "client_id"?, "scopes"?, "events": [body,
+        ...]?}]}``. Events are created as the mailbox's own client would (no meeting mail
+        for events without attendees). Answers ``{"accounts": [{"tenant_id", "oid", "upn",
+        "calendar_id", "tokens", "events"}]}`` (``tokens`` only with ``client_id`` and
+        ``scopes``)."""
+        if "app" in body:
+            a = body["app"]
+            emu.register_app(a["client_id"], a.get("client_secret"), a["redirect_uris"])
+        made: list[dict[str, Any]] = []
+        for spec in body.get("accounts") or []:
+            tenant = emu.add_tenant(domain=spec["domain"])
+            oid = emu.add_user(tenant, spec["upn"], spec.get("name", ""))
+            tokens = None
+            if spec.get("client_id") and spec.get("scopes"):
+                tokens = emu.issue_tokens(spec["upn"], spec["client_id"], spec["scopes"])
+            calendar_id = state.users[oid].default_calendar_id
+            events = spec.get("events") or []
+            for event in events:
+                mutations.create(state, oid, calendar_id, event)
+            made.append({
+                "tenant_id": tenant, "oid": oid, "upn": spec["upn"],
+                "calendar_id": calendar_id, "tokens": tokens, "events": len(events),
+            })  # fmt: skip
+        await emu.flush_notifications()
+        return {"accounts": made}
+
     def throttling(body: dict[str, Any], p: dict[str, str]) -> None:
         emu.set_throttling(p["oid"], **body)
 
@@ -205,6 +235,7 @@ def control_routes(emu: MicrosoftEmulator) -> list[Route]:
         Route(e + "/tenants/{tid}/consent-policy", _endpoint(policy), methods=["POST"]),
         Route(e + "/tenants/{tid}/admin-consent", _endpoint(admin_consent), methods=["POST"]),
         Route(e + "/users", _endpoint(add_user, 201), methods=["POST"]),
+        Route(e + "/bulk", _endpoint(bulk, 201), methods=["POST"]),
         Route(e + "/users/{oid}/calendars", _endpoint(add_calendar, 201), methods=["POST"]),
         Route(e + "/users/{oid}/revoke-consent", _endpoint(revoke_consent), methods=["POST"]),
         Route(e + "/users/{oid}/throttling", _endpoint(throttling), methods=["POST"]),
