@@ -38,7 +38,7 @@ from casecal.web.ui.templating import render
 router = APIRouter()
 
 SSO_COOKIE = "casecal_sso"
-PAGE = "/firm-settings/sso"
+PAGE = "/single-sign-on"
 
 
 def _refused_page(request: Request, message: str, status_code: int = 403) -> Response:
