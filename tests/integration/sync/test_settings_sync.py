@@ -132,3 +132,24 @@ async def test_a_low_guard_percent_holds_back_the_removal_of_a_kind_switched_off
     assert held.counts["guard"] == {"deletions": 3, "linked": 3}, held.counts
     assert len(_court_titles(world)) == 3  # nothing deleted
     assert (await world.connection()).status is ConnectionStatus.PAUSED_DELETIONS
+
+
+async def test_a_firm_lock_keeps_court_dates_off_though_the_user_set_them_on(
+    world: World,
+) -> None:
+    await _court_date(world, "Master Calendar Hearing")
+    await _set(world, "sync.court_date", "on")  # the case manager's own value
+    assert (await world.sync()).outcome == "ok"
+    assert len(_court_titles(world)) == 1
+
+    await _set(world, "sync.court_date", "off", admin=True, level="firm", locked=True)
+    off = await world.sync()
+    assert off.counts["out"] == {"court_date.delete": 1}, off.counts
+    assert _court_titles(world) == []
+    again = await world.api.put(f"{API}/sync.court_date", json={"value": "on"},
+                                headers=world.manager)  # fmt: skip
+    assert again.status_code == 403, again.text
+    assert "firm" in again.json()["detail"]
+    await _court_date(world, "Individual Hearing", days=1)
+    assert (await world.sync()).counts["out"] == {}
+    assert _court_titles(world) == []
