@@ -40,6 +40,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fleet-rate", type=float, help="fleet: changes per second")
     p.add_argument("--fleet-seconds", type=float, help="fleet: length of the change stream")
     p.add_argument("--fleet-runs", type=int, help="fleet: runs (default 1: seeding is slow)")
+    p.add_argument("--idle-connections", type=int, help="idle: connections (the issue: 10000)")
+    p.add_argument("--idle-events", type=int, help="idle: linked events per connection")
+    p.add_argument("--idle-seconds", type=float, help="idle: the quiet window measured")
     p.add_argument("--providers", default=",".join(PROVIDERS), help="google,microsoft")
     p.add_argument("--scenarios", default=DEFAULT_SCENARIOS, help=",".join(SCENARIOS))
     p.add_argument("--in-process", action="store_true", help="no fresh process per sample")
@@ -60,6 +63,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "fleet_events": 20 if quick else 100,
         "fleet_rate": 10.0 if quick else 20.0,
         "fleet_seconds": 5.0 if quick else 30.0,
+        "idle_connections": 10 if quick else 10000,
+        "idle_events": 5 if quick else 10,
+        "idle_seconds": 5.0 if quick else 60.0,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -83,6 +89,9 @@ def jobs_of(args: argparse.Namespace) -> list[Job]:
             jobs.append(Job("webhook", provider, args.latency_changes))
     if "fleet" in wanted:
         jobs += [_fleet_job(args, provider) for provider in providers]
+    if "idle" in wanted:
+        idle = {"events": float(args.idle_events), "window": args.idle_seconds, "runs": 1.0}
+        jobs += [Job("idle", provider, args.idle_connections, idle) for provider in providers]
     if "throttled" in wanted and "microsoft" in providers:
         options = {"per_window": float(args.per_window), "window_seconds": args.window_seconds}
         jobs.append(Job("throttled", "microsoft", args.throttled_size, options))

@@ -50,6 +50,10 @@ class RemoteAccount:
     oid: str = ""
     tenant: str = ""
     issued: dict[str, Any] = field(default_factory=dict)
+    seeded: list[dict[str, Any]] = field(default_factory=list)
+    """The events ``create_many`` made: ``id`` (as CaseCal's adapter sees it) and ``etag``."""
+    tokens: RefreshingTokenSource | None = None
+    """The token source of the last adapter made (its ``refresh_count``)."""
 
     @classmethod
     async def create(cls, provider_name: str, admin: Admin) -> RemoteAccount:
@@ -124,6 +128,7 @@ class RemoteAccount:
                     m["email"],
                     calendar_id=m["calendar_id"],
                     issued=m["tokens"],
+                    seeded=m["events"],
                 )
                 for m in made
             ]
@@ -136,6 +141,7 @@ class RemoteAccount:
                 oid=m["oid"],
                 tenant=m["tenant_id"],
                 issued=m["tokens"],
+                seeded=[{"id": e["immutable_id"], "etag": e["etag"]} for e in m["events"]],
             )
             for m in made
         ]
@@ -143,17 +149,23 @@ class RemoteAccount:
     # -- the CaseCal side's adapter --------------------------------------------------------
 
     async def adapter(
-        self, http: httpx.AsyncClient, *, page_size: int | None = None, fetch_tags: bool = True
+        self,
+        http: httpx.AsyncClient,
+        *,
+        page_size: int | None = None,
+        fetch_tags: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> Provider:
-        """The adapter CaseCal uses for this account; the first Graph one also learns the
-        default calendar's id (call it before clearing the log)."""
+        """The adapter CaseCal uses for this account (its token source on ``clock``); the
+        first Graph one also learns the default calendar's id (call it before clearing the
+        log) unless the account was made in bulk."""
         root = self.admin.root
         if self.provider_name == "google":
-            tokens = self._tokens(http, f"{root}/token")
+            tokens = self._tokens(http, f"{root}/token", clock)
             return GoogleCalendarProvider(
                 http, tokens, api_base_url=root, page_size=page_size or GOOGLE_MAX_PAGE
             )
-        tokens = self._tokens(http, f"{root}/{self.tenant}/oauth2/v2.0/token")
+        tokens = self._tokens(http, f"{root}/{self.tenant}/oauth2/v2.0/token", clock)
         provider = MicrosoftGraphProvider(
             http, tokens, graph_base_url=root, tenant_id=self.tenant, fetch_tags=fetch_tags,
             page_size=page_size or GRAPH_MAX_PAGE,
@@ -163,12 +175,15 @@ class RemoteAccount:
             self.calendar_id = next(c.id for c in calendars if c.primary)
         return provider
 
-    def _tokens(self, http: httpx.AsyncClient, url: str) -> RefreshingTokenSource:
-        return RefreshingTokenSource(
+    def _tokens(
+        self, http: httpx.AsyncClient, url: str, clock: Callable[[], float]
+    ) -> RefreshingTokenSource:
+        self.tokens = RefreshingTokenSource(
             http, url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
             refresh_token=self.issued["refresh_token"], access_token=self.issued["access_token"],
-            expires_at=time.time() + 3000, provider=self.provider_name,
+            expires_at=clock() + 3000, provider=self.provider_name, clock=clock,
         )  # fmt: skip
+        return self.tokens
 
     async def listing_size(self, http: httpx.AsyncClient, window: Any) -> int:
         """Items one full listing returns (with the largest page the provider allows)."""

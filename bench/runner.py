@@ -10,13 +10,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bench.report import Sample
-from bench.scenarios import fleet, imports, latency, lifecycle, throttled, webhook
+from bench.scenarios import fleet, idle, imports, latency, lifecycle, throttled, webhook
 from casecal.logging import configure_logging
 
-SCENARIOS = ("lifecycle", "import", "latency", "webhook", "throttled", "fleet")
+SCENARIOS = ("lifecycle", "import", "latency", "webhook", "throttled", "fleet", "idle")
 """``latency`` and ``webhook`` on their own use a small calendar; ``lifecycle`` measures both
 latencies too, on its N-entry connection, when ``--latency-changes`` is above 0. ``fleet``'s
-size is its number of connections."""
+and ``idle``'s size is their number of connections."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,13 @@ def run_job(job: Job, base: str) -> list[Sample]:
             fleet.run(
                 base, job.provider, job.size, events=int(job.options["events"]),
                 rate=job.options["rate"], seconds=job.options["seconds"],
+            )
+        )  # fmt: skip
+    if job.scenario == "idle":
+        return asyncio.run(
+            idle.run(
+                base, job.provider, job.size, events=int(job.options["events"]),
+                window=job.options["window"],
             )
         )  # fmt: skip
     raise ValueError(f"unknown scenario {job.scenario!r}")

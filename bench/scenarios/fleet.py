@@ -60,6 +60,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
+import ctypes
+import gc
 import random
 import tempfile
 import time
@@ -80,7 +83,7 @@ from bench import minimums
 from bench.accounts import Counter, RemoteAccount
 from bench.emulator import Admin
 from bench.host import BASE_URL
-from bench.measure import Meter, peak_rss_mb
+from bench.measure import Meter, current_rss_mb, peak_rss_mb
 from bench.report import Sample, percentile
 from bench.scenarios.webhook import receiver
 from bench.workload import host_specs
@@ -228,14 +231,16 @@ async def gathered(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
 
 @dataclass
 class Template:
-    """What the first connection's real seeding left, for the others to copy: its
-    appointment and outbox rows as the service layer wrote them (before any pass), and the
-    canonical event of each entry's remote event as the engine wrote it (in entry order)."""
+    """What the first connection's real seeding left, for the others to copy (in entry
+    order): its appointment and outbox rows as the service layer wrote them (before any
+    pass), the canonical event of each entry's remote event as the engine wrote it, and the
+    link rows the engine saved for them."""
 
     user_id: uuid.UUID
     appointments: list[dict[str, Any]]
     outbox: list[dict[str, Any]]
     events: list[CanonicalEvent]
+    links: list[dict[str, Any]]
 
     def events_for(self, entries: Sequence[uuid.UUID]) -> list[CanonicalEvent]:
         """The remote events for a copy's ``entries``: the description's link back to the
@@ -316,17 +321,26 @@ class Fleet:
                 {k: v for k, v in row.items() if k != "id"} | {"processed_at": None}
                 for row in queued.mappings()
             ]
+            linked = await session.execute(
+                select(_table(Link)).where(_table(Link).c.connection_id == first.connection_id)
+            )
+            links = {row["entry_id"]: dict(row) for row in linked.mappings()}
         read = partial(first.provider.get_event, first.account.calendar_id)
         remote = await gathered([partial(read, rid) for rid in first.remote_ids])
-        canonical = [r.event for r in remote]
-        if any(event is None for event in canonical):
+        events = [r.event for r in remote if r.event is not None]
+        if len(events) != len(first.entries):
             raise RuntimeError("a template event is missing on the remote calendar")
-        return Template(
+        template = Template(
             first.manager.user_id,
             [by_id[e] for e in first.entries],
             outbox_rows,
-            [e for e in canonical if e is not None],
+            events,
+            [links[e] for e in first.entries],
         )
+        for event, link in zip(template.events, template.links, strict=True):
+            if not link["host_fingerprint"] == link["remote_fingerprint"] == event.fingerprint():
+                raise RuntimeError("the template's sides differ: its links cannot be copied")
+        return template
 
     async def add_copies(
         self,
@@ -337,11 +351,12 @@ class Fleet:
         entry_ids: Sequence[Sequence[uuid.UUID]],
     ) -> list[Member]:
         """Members whose accounts already hold the remote events (seeded in bulk, tagged for
-        ``connection_ids`` and ``entry_ids``): their users, connections, appointments and
-        outbox rows as the service layer would have written them, in a few bulk inserts
-        (SQLAlchemy Core ``executemany``). No pass has run for them: the first one finds
-        every remote event tagged for an entry of its own with the same content and links
-        it without writing (the plan's ``adopt``)."""
+        ``connection_ids`` and ``entry_ids``, in entry order): their users, connections,
+        appointments and outbox rows as the service layer would have written them, and the
+        links a first pass would have saved (the template's, with this pair's ids, the etag
+        the emulator answered and the fingerprint of the copy's event, the same on both
+        sides), in a few bulk inserts (SQLAlchemy Core ``executemany``). Still to come:
+        their cursors, which ``initial_sync``'s first pass saves."""
         members: list[Member] = []
         async with self.sessionmaker() as session, session.begin():
             for account, adapter, connection_id, entries in zip(
@@ -360,6 +375,7 @@ class Fleet:
         await self._join(members)
         rows: list[dict[str, Any]] = []
         queued: list[dict[str, Any]] = []
+        linked: list[dict[str, Any]] = []
         for member in members:
             new_id = dict(
                 zip((r["id"] for r in template.appointments), member.entries, strict=True)
@@ -377,11 +393,23 @@ class Fleet:
                 }
                 for o in template.outbox
             ]
+            events = template.events_for(member.entries)
+            for link, entry, event, made in zip(
+                template.links, member.entries, events, member.account.seeded, strict=True
+            ):
+                fingerprint = event.fingerprint()
+                linked.append(link | {
+                    "id": uuid.uuid4(), "connection_id": member.connection_id,
+                    "entry_id": entry, "remote_id": made["id"], "remote_etag": made["etag"],
+                    "host_fingerprint": fingerprint, "remote_fingerprint": fingerprint,
+                })  # fmt: skip
         async with self.sessionmaker() as session, session.begin():
             for chunk in _chunks(rows):
                 await session.execute(insert(_table(Appointment)), chunk)
             for chunk in _chunks(queued):
                 await session.execute(insert(_table(OutboxRow)), chunk)
+            for chunk in _chunks(linked):
+                await session.execute(insert(_table(Link)), chunk)
         return members
 
     async def _join(self, members: Sequence[Member]) -> None:
@@ -442,6 +470,14 @@ class Fleet:
         self.tmp.cleanup()
 
 
+def settled_rss_mb() -> float:
+    """Resident size after a full collection and handing freed heap back (glibc)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return current_rss_mb()
+
+
 def _table(model: type[Any]) -> Table:
     return model.metadata.tables[model.__tablename__]  # type: ignore[no-any-return]
 
@@ -467,18 +503,22 @@ async def seed(
     events: int,
     *,
     url: str | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Fleet:
     """The fleet, converged: the first connection seeded the real way (about a second), the
     others copied from it in bulk (their remote events through ``/_emulator/bulk``, their
-    rows with Core inserts), then one real pass each that links them (``fleet.seeding``
-    keeps the time of each step and the requests of those passes)."""
-    clock = time.perf_counter()
+    rows and links with Core inserts), then one real pass each, a full round that finds
+    everything in sync, writes nothing and saves the cursor (``fleet.seeding`` keeps the
+    time of each step and the requests of those passes; a pass that wrote is an error)."""
+    step = time.perf_counter()
     template_account = await RemoteAccount.create(provider, admin)
     fleet = await Fleet.create(provider, url=url)
     await fleet.scheduler.start()
-    await fleet.add_template(template_account, await template_account.adapter(http), events)
+    template_adapter = await template_account.adapter(http, clock=clock)
+    await fleet.add_template(template_account, template_adapter, events)
     template = await fleet.template()
-    fleet.seeding["template_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    fleet.seeding["template_rss_mb"] = settled_rss_mb()
+    fleet.seeding["template_s"], step = time.perf_counter() - step, time.perf_counter()
     copies = connections - 1
     connection_ids = [uuid.uuid4() for _ in range(copies)]
     entry_ids = [[uuid.uuid4() for _ in range(events)] for _ in range(copies)]
@@ -491,14 +531,16 @@ async def seed(
     ]
     accounts = await RemoteAccount.create_many(provider, admin, bodies)
     del bodies
-    adapters = await gathered([partial(a.adapter, http) for a in accounts])
-    fleet.seeding["remote_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    adapters = await gathered([partial(a.adapter, http, clock=clock) for a in accounts])
+    fleet.seeding["remote_s"], step = time.perf_counter() - step, time.perf_counter()
     members = await fleet.add_copies(template, accounts, adapters, connection_ids, entry_ids)
-    fleet.seeding["host_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    fleet.seeding["host_s"], step = time.perf_counter() - step, time.perf_counter()
     before, passes = counter.sent, fleet.log.started
     await fleet.initial_sync(members)
+    if fleet.log.wrote:
+        raise RuntimeError("a copied connection's first pass wrote: the copy is not faithful")
     fleet.seeding |= {
-        "link_s": time.perf_counter() - clock,
+        "link_s": time.perf_counter() - step,
         "link_passes": float(fleet.log.started - passes),
         "link_requests": float(counter.sent - before),
     }

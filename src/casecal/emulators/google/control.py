@@ -170,8 +170,8 @@ def routes(emu: GoogleEmulator) -> list[Route]:
         ``{"client": {client_id, client_secret, redirect_uris}?, "accounts": [{"email",
         "name"?, "client_id"?, "scopes"?, "events": [body, ...]?}]}``. Events are inserted
         as written by the account itself (``actor``: the account, unless given). Answers
-        ``{"accounts": [{"email", "sub", "calendar_id", "tokens", "event_ids"}]}`` (``tokens``
-        only when ``client_id`` and ``scopes`` are given)."""
+        ``{"accounts": [{"email", "sub", "calendar_id", "tokens", "events": [{"id",
+        "etag"}]}]}`` (``tokens`` only when ``client_id`` and ``scopes`` are given)."""
         body = await body_of(request)
         if "client" in body:
             c = body["client"]
@@ -184,12 +184,11 @@ def routes(emu: GoogleEmulator) -> list[Route]:
             if spec.get("client_id") and spec.get("scopes"):
                 tokens = emu.issue_tokens(email, spec["client_id"], spec["scopes"])
             actor = spec.get("actor") or email
-            ids = [
-                str(emu.client_insert(email, event, actor=actor)["id"])
-                for event in spec.get("events") or []
-            ]
-            made.append({"email": account.email, "sub": account.sub, "calendar_id": email,
-                         "tokens": tokens, "event_ids": ids})  # fmt: skip
+            created = [emu.client_insert(email, e, actor=actor) for e in spec.get("events") or []]
+            made.append({
+                "email": account.email, "sub": account.sub, "calendar_id": email,
+                "tokens": tokens, "events": [{"id": r["id"], "etag": r["etag"]} for r in created],
+            })  # fmt: skip
         await emu.flush_notifications()
         return JSONResponse({"accounts": made}, status_code=201)
 

@@ -193,12 +193,16 @@ def control_routes(emu: MicrosoftEmulator) -> list[Route]:
             if spec.get("client_id") and spec.get("scopes"):
                 tokens = emu.issue_tokens(spec["upn"], spec["client_id"], spec["scopes"])
             calendar_id = state.users[oid].default_calendar_id
-            events = spec.get("events") or []
-            for event in events:
-                mutations.create(state, oid, calendar_id, event)
+            created = [
+                mutations.create(state, oid, calendar_id, e)[0] for e in spec.get("events") or []
+            ]
             made.append({
                 "tenant_id": tenant, "oid": oid, "upn": spec["upn"],
-                "calendar_id": calendar_id, "tokens": tokens, "events": len(events),
+                "calendar_id": calendar_id, "tokens": tokens, "events": [
+                    {"id": e.rest_id, "immutable_id": e.immutable_id,
+                     "etag": f'W/"{e.change_key}"'}
+                    for e in created
+                ],
             })  # fmt: skip
         await emu.flush_notifications()
         return {"accounts": made}
