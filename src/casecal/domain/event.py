@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+
+import orjson
 
 from casecal.domain.recurrence import EventTime, Recurrence, align_time, time_key
 from casecal.domain.tags import Tag
@@ -56,7 +58,12 @@ class CanonicalEvent:
 
     ``start``/``end`` are aware datetimes (in ``tz``) or dates for all-day events, the end
     exclusive. Cancelled occurrences of a series are its ``recurrence.exdates``.
+
+    The event is immutable, so its fingerprint is computed once and kept in a slot outside
+    the fields (not compared, not copied, not pickled).
     """
+
+    __slots__ = ("__dict__", "__weakref__", "_fingerprint")
 
     title: str
     start: EventTime
@@ -82,14 +89,27 @@ class CanonicalEvent:
         if isinstance(start, datetime) and isinstance(end, datetime):
             if start.tzinfo is None or end.tzinfo is None:
                 raise InvalidEvent("date-times must carry a time zone", field="start")
-            start = start.astimezone(tzinfo).replace(microsecond=0)
-            end = end.astimezone(tzinfo).replace(microsecond=0)
+            # astimezone() to the zone a value already carries returns it unchanged
+            if start.tzinfo is not tzinfo:
+                start = start.astimezone(tzinfo)
+            if start.microsecond:
+                start = start.replace(microsecond=0)
+            if end.tzinfo is not tzinfo:
+                end = end.astimezone(tzinfo)
+            if end.microsecond:
+                end = end.replace(microsecond=0)
             if end < start:
                 raise InvalidEvent("the event ends before it starts", field="end")
         elif end <= start:
             raise InvalidEvent("an all-day event ends (exclusive) after its start", field="end")
-        if any(m < 0 for m in self.reminders):
-            raise InvalidEvent("reminders are minutes before the start, >= 0", field="reminders")
+        reminders = self.reminders
+        if reminders:
+            if min(reminders) < 0:
+                raise InvalidEvent(
+                    "reminders are minutes before the start, >= 0", field="reminders"
+                )
+            if len(reminders) > 1:
+                reminders = tuple(sorted(set(reminders), reverse=True))
         recurrence = self.recurrence
         if recurrence is not None:
             recurrence = recurrence.normalised(start)
@@ -97,27 +117,33 @@ class CanonicalEvent:
                 recurrence = None
         elif self.overrides:
             raise InvalidEvent("only a recurring event has overrides", field="overrides")
-        overrides: dict[str, Override] = {}
-        for item in self.overrides:
-            if item.event.recurrence is not None or item.event.overrides:
-                raise InvalidEvent("an override is a single occurrence", field="overrides")
-            key_time = align_time(item.original_start, start)
-            single = item.event if item.event.tag is None else replace(item.event, tag=None)
-            overrides.setdefault(time_key(key_time), Override(key_time, single))
-        attendees: dict[str, Attendee] = {}
-        for person in self.attendees:
-            attendees.setdefault(person.email.strip().casefold(), person)
-        values = {
-            "start": start,
-            "end": end,
-            "recurrence": recurrence,
-            "overrides": tuple(overrides[k] for k in sorted(overrides)),
-            "reminders": tuple(sorted(set(self.reminders), reverse=True)),
-            "attendees": tuple(attendees[k] for k in sorted(attendees)),
-            "categories": tuple(sorted(set(self.categories))),
-        }
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
+        set_field = object.__setattr__
+        if self.overrides:
+            overrides: dict[str, Override] = {}
+            for item in self.overrides:
+                if item.event.recurrence is not None or item.event.overrides:
+                    raise InvalidEvent("an override is a single occurrence", field="overrides")
+                key_time = align_time(item.original_start, start)
+                single = item.event if item.event.tag is None else item.event.with_tag(None)
+                overrides.setdefault(time_key(key_time), Override(key_time, single))
+            set_field(self, "overrides", tuple(overrides[k] for k in sorted(overrides)))
+        else:
+            set_field(self, "overrides", ())
+        if self.attendees:
+            attendees: dict[str, Attendee] = {}
+            for person in self.attendees:
+                attendees.setdefault(person.email.strip().casefold(), person)
+            set_field(self, "attendees", tuple(attendees[k] for k in sorted(attendees)))
+        else:
+            set_field(self, "attendees", ())
+        categories = self.categories
+        if len(categories) > 1:
+            categories = tuple(sorted(set(categories)))
+        set_field(self, "start", start)
+        set_field(self, "end", end)
+        set_field(self, "recurrence", recurrence)
+        set_field(self, "reminders", tuple(reminders))
+        set_field(self, "categories", tuple(categories))
 
     @property
     def all_day(self) -> bool:
@@ -135,13 +161,40 @@ class CanonicalEvent:
         return next((o for o in self.overrides if time_key(o.original_start) == key), None)
 
     def with_tag(self, tag: Tag | None) -> CanonicalEvent:
-        """A copy carrying ``tag``."""
-        return replace(self, tag=tag)
+        """A copy carrying ``tag``: ``replace(self, tag=tag)`` without normalising the values
+        again (they are; the tag takes no part in it), and with the fingerprint kept."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        object.__setattr__(copy, "tag", tag)
+        known = getattr(self, "_fingerprint", None)
+        if known is not None:
+            object.__setattr__(copy, "_fingerprint", known)
+        return copy
 
     def fingerprint(self) -> str:
         """Stable sha256 (hex) of the mapped fields only: not the tag, not attendee responses."""
-        blob = json.dumps(_fields(self), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        known: str | None = getattr(self, "_fingerprint", None)
+        if known is None:
+            known = hashlib.sha256(_canonical_json(_fields(self))).hexdigest()
+            object.__setattr__(self, "_fingerprint", known)
+        return known
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields only (copies and pickles leave the kept fingerprint behind)."""
+        return self.__dict__
+
+
+def _canonical_json(fields: dict[str, Any]) -> bytes:
+    """``json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` in
+    UTF-8, the bytes every stored fingerprint was taken of. orjson writes the same bytes for
+    these values (str, int, bool, None, lists and dicts with ASCII keys; the pinned corpus in
+    tests/unit/domain/test_fingerprint_corpus.py guards it); what it refuses (integers past
+    64 bits, lone surrogates) goes the slow way and behaves as it always did."""
+    try:
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
 
 
 def clean_text(text: str) -> str:

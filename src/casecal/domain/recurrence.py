@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from dateutil.rrule import rrulestr
@@ -54,7 +55,12 @@ class Recurrence:
     """RRULE/EXRULE bodies (without the ``RRULE:`` prefix), RDATEs and EXDATEs of a series.
 
     EXDATEs are the cancelled occurrences, whichever way a provider reported them.
+
+    A recurrence made by :meth:`normalised` remembers the start it is canonical for (in a
+    slot outside the fields), so normalising it again for that start returns it as it is.
     """
+
+    __slots__ = ("__dict__", "__weakref__", "_normal_for")
 
     rrules: tuple[str, ...] = ()
     exrules: tuple[str, ...] = ()
@@ -63,12 +69,33 @@ class Recurrence:
 
     def normalised(self, start: EventTime) -> Recurrence:
         """An equivalent recurrence in canonical form for a series starting at ``start``."""
-        return Recurrence(
+        key = _start_key(start)
+        if getattr(self, "_normal_for", None) == key:
+            return self
+        result = Recurrence(
             rrules=tuple(sorted({normalise_rrule(r, start) for r in self.rrules})),
             exrules=tuple(sorted({normalise_rrule(r, start) for r in self.exrules})),
             rdates=_normalise_times(self.rdates, start),
             exdates=_normalise_times(self.exdates, start),
         )
+        object.__setattr__(result, "_normal_for", key)
+        return result
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields only (copies and pickles forget which start they were normalised for)."""
+        return self.__dict__
+
+
+StartKey = tuple[type, EventTime, object, int]
+
+
+def _start_key(start: EventTime) -> StartKey:
+    """What normalisation reads of a series' start: its type, wall time, zone object and fold
+    (aware datetimes with the same zone object compare by wall time, so the zone and the fold
+    are part of the key)."""
+    if isinstance(start, datetime):
+        return (datetime, start, start.tzinfo, start.fold)
+    return (type(start), start, None, 0)
 
 
 def time_key(value: EventTime) -> str:
@@ -101,7 +128,13 @@ def align_time(value: EventTime, start: EventTime) -> EventTime:
 
 
 def parse_rrule(text: str) -> dict[str, str]:
-    """The parts of an RRULE body (``RRULE:`` prefix allowed), keys upper-cased."""
+    """The parts of an RRULE body (``RRULE:`` prefix allowed), keys upper-cased. A new dict
+    each time (callers change theirs); the parsing of a text is done once."""
+    return dict(_parsed_rrule(text))
+
+
+@lru_cache(maxsize=1024)
+def _parsed_rrule(text: str) -> tuple[tuple[str, str], ...]:
     body = text.strip()
     if body.upper().startswith(("RRULE:", "EXRULE:")):
         body = body.split(":", 1)[1]
@@ -119,7 +152,7 @@ def parse_rrule(text: str) -> dict[str, str]:
     for key in ("COUNT", "INTERVAL"):
         if key in parts and (not parts[key].isdigit() or int(parts[key]) < 1):
             raise BadRecurrence(f"recurrence rule {text!r} has a bad {key}")
-    return parts
+    return tuple(parts.items())
 
 
 def format_rrule(parts: dict[str, str]) -> str:
@@ -212,8 +245,16 @@ def normalise_rrule(text: str, start: EventTime) -> str:
 
     Drops defaults (INTERVAL=1, WKST where it has no effect), fills the BY-part that a plain
     WEEKLY/MONTHLY/YEARLY rule takes from DTSTART, writes DAILY+BYDAY as WEEKLY, single-day
-    BYSETPOS as an ordinal BYDAY, and UNTIL as the UTC start of the last occurrence.
+    BYSETPOS as an ordinal BYDAY, and UNTIL as the UTC start of the last occurrence. The
+    answer for a (rule, start) is computed once: a series is normalised each time its event is
+    built, from the wire and from the row.
     """
+    return _normalised_rrule(text, _start_key(start))
+
+
+@lru_cache(maxsize=4096)
+def _normalised_rrule(text: str, at: StartKey) -> str:
+    start: EventTime = at[1]
     parts = parse_rrule(text)
     freq = parts["FREQ"]
     if parts.get("INTERVAL") == "1":

@@ -5,8 +5,10 @@ with the code before that work; a change here means stored fingerprints would ch
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import pickle
 import random
 import uuid
 from dataclasses import replace
@@ -277,3 +279,24 @@ def test_the_fingerprint_is_the_sha256_of_the_sorted_compact_json_of_the_fields(
             _fields(event), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode("utf-8")
         assert event.fingerprint() == hashlib.sha256(blob).hexdigest()
+
+
+def test_normalising_a_normalised_recurrence_again_changes_nothing() -> None:
+    """What lets an event made from a normalised recurrence (a copy, the row read back) keep
+    it as it is."""
+    for event in EVENTS:
+        if event.recurrence is None:
+            continue
+        rec = event.recurrence
+        fresh = Recurrence(rec.rrules, rec.exrules, rec.rdates, rec.exdates)
+        assert fresh.normalised(event.start) == rec
+        assert rec.normalised(event.start) is rec
+
+
+def test_copies_and_pickles_carry_the_fields_only() -> None:
+    for event in EVENTS[:40]:
+        event.fingerprint()
+        for other in (copy.copy(event), copy.deepcopy(event), pickle.loads(pickle.dumps(event))):  # noqa: S301
+            assert other == event
+            assert other.fingerprint() == event.fingerprint()
+            assert other.__dict__ == event.__dict__
