@@ -109,8 +109,8 @@ class SyncEngine:
         progress: Progress | None,
     ) -> PassReport:
         async with self.sessionmaker() as session:
-            # One statement reads the connection, its firm, its cursor and its user's
-            # entitlement; the pass reads them from here on (it holds the connection's lock).
+            # One statement reads the connection, its firm, its cursor, its user's entitlement
+            # and settings; the pass reads them from here on (it holds the connection's lock).
             basis = await read_basis(session, firm_id, connection_id)
             if basis is None:
                 raise DomainNotFound("no such connection")

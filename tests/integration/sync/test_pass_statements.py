@@ -1,7 +1,7 @@
-"""The fixed work of a pass: it reads its connection, firm, cursor and entitlement once (one
-statement), its settings once, and records its run in two statements (an insert that shows it
-running, committed before the pass goes on, and one update with the cursor it settled); a
-no-op pass sends no more statements than that, its change-feed and outbox reads."""
+"""The fixed work of a pass: it reads its connection, firm, cursor, entitlement and settings
+once (one statement); it inserts its run (shown running, committed before the pass goes on)
+and ends it in one transaction with the cursor it settled and the last sync; a no-op pass
+sends no more statements than that, its change-feed and outbox reads."""
 
 from __future__ import annotations
 
@@ -32,9 +32,10 @@ from casecal.store.tables import (
 from casecal.sync.engine import SyncEngine
 from casecal.sync.outcomes import PassOutcome
 
-NO_OP_BUDGET = 8
-"""The basis, the run's insert, the settings, the linked ids (the change feed's ``known``),
-the outbox, and the run's end: the cursor, the run and the connection's last sync."""
+NO_OP_BUDGET = 7
+"""The basis (with the settings), the run's insert, the linked ids (the change feed's
+``known``), the outbox, and the run's end: the cursor, the run and the connection's last
+sync."""
 
 LOCK = ("pg_try_advisory_lock", "pg_advisory_unlock")
 """The statements of PostgreSQL's connection lock (not a pass's own work)."""
