@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -43,6 +44,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--idle-connections", type=int, help="idle: connections (the issue: 10000)")
     p.add_argument("--idle-events", type=int, help="idle: linked events per connection")
     p.add_argument("--idle-seconds", type=float, help="idle: the quiet window measured")
+    p.add_argument("--workers", type=_sizes, help="workers: worker processes, e.g. 1,2,4")
+    p.add_argument("--workers-connections", type=int, help="workers: connections")
+    p.add_argument("--workers-events", type=int, help="workers: linked events per connection")
+    p.add_argument("--pg-url", help="workers: PostgreSQL server (a database is made there)")
     p.add_argument("--providers", default=",".join(PROVIDERS), help="google,microsoft")
     p.add_argument("--scenarios", default=DEFAULT_SCENARIOS, help=",".join(SCENARIOS))
     p.add_argument("--in-process", action="store_true", help="no fresh process per sample")
@@ -66,6 +71,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "idle_connections": 10 if quick else 10000,
         "idle_events": 5 if quick else 10,
         "idle_seconds": 5.0 if quick else 60.0,
+        "workers": [1, 2] if quick else [1, 2, 4],
+        "workers_connections": 50 if quick else 500,
+        "workers_events": 10 if quick else 20,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -92,6 +100,10 @@ def jobs_of(args: argparse.Namespace) -> list[Job]:
     if "idle" in wanted:
         idle = {"events": float(args.idle_events), "window": args.idle_seconds, "runs": 1.0}
         jobs += [Job("idle", provider, args.idle_connections, idle) for provider in providers]
+    if "workers" in wanted and "google" in providers:
+        options = {"events": float(args.workers_events), "runs": 1.0}
+        counts = tuple(args.workers)
+        jobs.append(Job("workers", "google", args.workers_connections, options, counts))
     if "throttled" in wanted and "microsoft" in providers:
         options = {"per_window": float(args.per_window), "window_seconds": args.window_seconds}
         jobs.append(Job("throttled", "microsoft", args.throttled_size, options))
@@ -112,6 +124,8 @@ def _fleet_job(args: argparse.Namespace, provider: str) -> Job:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.pg_url:
+        os.environ["CASECAL_BENCH_POSTGRES_URL"] = args.pg_url  # the spawned samples read it
     config = {k: v for k, v in vars(args).items() if k not in ("out", "baseline", "no_charts")}
     started = time.perf_counter()
     with EmulatorProcess() as emulators:

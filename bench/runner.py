@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bench.report import Sample
-from bench.scenarios import fleet, idle, imports, latency, lifecycle, throttled, webhook
+from bench.scenarios import (
+    fleet,
+    idle,
+    imports,
+    latency,
+    lifecycle,
+    throttled,
+    webhook,
+    workers,
+)
 from casecal.logging import configure_logging
 
-SCENARIOS = ("lifecycle", "import", "latency", "webhook", "throttled", "fleet", "idle")
+SCENARIOS = (
+    "lifecycle", "import", "latency", "webhook", "throttled", "fleet", "idle", "workers",
+)  # fmt: skip
 """``latency`` and ``webhook`` on their own use a small calendar; ``lifecycle`` measures both
 latencies too, on its N-entry connection, when ``--latency-changes`` is above 0. ``fleet``'s
 and ``idle``'s size is their number of connections."""
@@ -26,6 +38,8 @@ class Job:
     size: int
     options: dict[str, float] = field(default_factory=dict)
     """Scenario parameters; ``runs``, when set, overrides the runs of ``run_all`` for this job."""
+    counts: tuple[int, ...] = ()
+    """``workers``: the numbers of worker processes, one sample each, on one seeded fleet."""
 
 
 def run_job(job: Job, base: str) -> list[Sample]:
@@ -58,6 +72,14 @@ def run_job(job: Job, base: str) -> list[Sample]:
             idle.run(
                 base, job.provider, job.size, events=int(job.options["events"]),
                 window=job.options["window"],
+            )
+        )  # fmt: skip
+    if job.scenario == "workers":
+        pg_url = os.environ.get("CASECAL_BENCH_POSTGRES_URL", workers.PG_URL)
+        return asyncio.run(
+            workers.run(
+                base, job.size, events=int(job.options["events"]), workers=job.counts,
+                pg_url=pg_url,
             )
         )  # fmt: skip
     raise ValueError(f"unknown scenario {job.scenario!r}")

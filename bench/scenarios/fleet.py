@@ -308,7 +308,7 @@ class Fleet:
         """The first member's rows as the service layer wrote them (the outbox rows are
         copied unprocessed), and its remote events as the engine wrote them."""
         first = self.members[0]
-        appointments, outbox = _table(Appointment), _table(OutboxRow)
+        appointments, outbox = table_of(Appointment), table_of(OutboxRow)
         async with self.sessionmaker() as session:
             rows = await session.execute(
                 select(appointments).where(appointments.c.id.in_(first.entries))
@@ -322,7 +322,7 @@ class Fleet:
                 for row in queued.mappings()
             ]
             linked = await session.execute(
-                select(_table(Link)).where(_table(Link).c.connection_id == first.connection_id)
+                select(table_of(Link)).where(table_of(Link).c.connection_id == first.connection_id)
             )
             links = {row["entry_id"]: dict(row) for row in linked.mappings()}
         read = partial(first.provider.get_event, first.account.calendar_id)
@@ -405,11 +405,11 @@ class Fleet:
                 })  # fmt: skip
         async with self.sessionmaker() as session, session.begin():
             for chunk in _chunks(rows):
-                await session.execute(insert(_table(Appointment)), chunk)
+                await session.execute(insert(table_of(Appointment)), chunk)
             for chunk in _chunks(queued):
-                await session.execute(insert(_table(OutboxRow)), chunk)
+                await session.execute(insert(table_of(OutboxRow)), chunk)
             for chunk in _chunks(linked):
-                await session.execute(insert(_table(Link)), chunk)
+                await session.execute(insert(table_of(Link)), chunk)
         return members
 
     async def _join(self, members: Sequence[Member]) -> None:
@@ -478,7 +478,7 @@ def settled_rss_mb() -> float:
     return current_rss_mb()
 
 
-def _table(model: type[Any]) -> Table:
+def table_of(model: type[Any]) -> Table:
     return model.metadata.tables[model.__tablename__]  # type: ignore[no-any-return]
 
 
