@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from functools import cached_property
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -84,8 +85,9 @@ class HostItem:
     row: EntryRow
     event: CanonicalEvent
 
-    @property
+    @cached_property
     def side(self) -> HostSide:
+        """The host side the plan sees (worked out once: the plan and the write read it)."""
         return HostSide(
             kind=self.row.kind,
             fingerprint=self.event.fingerprint(),
@@ -122,20 +124,36 @@ class HostView:
         not for this calendar, like one that left the user's audience: its event is removed."""
         return self.settings.syncs(kind, opted_in=self.connection.step_reminders)
 
-    async def prefetch(self, keys: Iterable[tuple[EntryKind, uuid.UUID]]) -> None:
-        """Load many entry rows into the session at once, so ``load`` finds them without a
-        query each (a page of a change round)."""
+    async def prefetch(
+        self, keys: Iterable[tuple[EntryKind, uuid.UUID]]
+    ) -> dict[tuple[EntryKind, uuid.UUID], EntryRow]:
+        """Load many entry rows into the session at once (one query per kind and 500 ids),
+        so ``load`` finds them without a query each (a page of a change round); answers
+        them by (kind, id), tombstoned ones included, never another firm's."""
         by_kind: dict[EntryKind, list[uuid.UUID]] = {}
-        for kind, entry_id in keys:
+        for kind, entry_id in dict.fromkeys(keys):
             by_kind.setdefault(kind, []).append(entry_id)
+        found: dict[tuple[EntryKind, uuid.UUID], EntryRow] = {}
         for kind, ids in by_kind.items():
             model = ENTRY_TABLES[kind]
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 query = select(model).where(model.firm_id == self.firm_id, model.id.in_(chunk))
-                rows = (await self.session.scalars(query)).all()
+                rows = cast(list[EntryRow], (await self.session.scalars(query)).all())
                 # The identity map holds rows weakly: keep them for the session's life.
                 self.session.info.setdefault("prefetched", []).extend(rows)
+                found.update(((kind, row.id), row) for row in rows)
+        return found
+
+    async def prefetch_cases(self, rows: Iterable[EntryRow]) -> None:
+        """Load the cases of many entry rows (and their managers) at once, so ``item``
+        finds them without a query each."""
+        ids = list({c for row in rows if (c := getattr(row, "case_id", None)) is not None})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = select(Case).where(Case.firm_id == self.firm_id, Case.id.in_(chunk))
+            cases = (await self.session.scalars(query)).all()
+            self.session.info.setdefault("prefetched", []).extend(cases)
 
     async def load(self, kind: EntryKind, entry_id: uuid.UUID) -> EntryRow | None:
         """The entry row (tombstoned ones included), or None; never another firm's."""

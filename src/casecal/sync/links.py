@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain.plan import LinkState
-from casecal.store.tables import Connection, EntryKind, Link
+from casecal.store.tables import Connection, EntryKind, Link, utcnow
 
 CHUNK = 500
 """Ids per IN query (well under SQLite's and PostgreSQL's parameter limits)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SettledLink:
+    """What a settled remote write leaves on its link (``LinkStore.save_many``): a live
+    link, its tombstone and respected-delete mark cleared, as ``LinkStore.save`` leaves it."""
+
+    link_id: uuid.UUID | None
+    """The link to update; None inserts one."""
+    kind: EntryKind
+    entry_id: uuid.UUID
+    remote_id: str
+    etag: str | None
+    host_fingerprint: str
+    remote_fingerprint: str
+    host_version: int
+    occurrences: dict[str, str]
 
 
 class LinkStore:
@@ -60,6 +79,91 @@ class LinkStore:
             Link.entry_id == entry_id,
         )
         return (await self.session.scalars(query)).first()
+
+    async def by_entries(
+        self, keys: Iterable[tuple[EntryKind, uuid.UUID]]
+    ) -> dict[tuple[EntryKind, uuid.UUID], Link]:
+        """The links (tombstoned ones included) of many host entries, in one query per kind
+        and ``CHUNK`` ids; an entry without a link is absent from the answer."""
+        by_kind: dict[EntryKind, list[uuid.UUID]] = {}
+        for kind, entry_id in dict.fromkeys(keys):
+            by_kind.setdefault(kind, []).append(entry_id)
+        found: dict[tuple[EntryKind, uuid.UUID], Link] = {}
+        for kind, ids in by_kind.items():
+            for start in range(0, len(ids), CHUNK):
+                query = select(Link).where(
+                    *self._scope(),
+                    Link.entry_kind == kind,
+                    Link.entry_id.in_(ids[start : start + CHUNK]),
+                )
+                for link in (await self.session.scalars(query)).all():
+                    found[(link.entry_kind, link.entry_id)] = link
+        return found
+
+    async def save_many(self, settled: Sequence[SettledLink]) -> None:
+        """Save the links of many settled remote writes: one multi-row INSERT of the new
+        ones, one executemany UPDATE of the others (Core statements: no object per row, no
+        unit of work). The session's ORM objects of these links, if any, are not refreshed:
+        call it in a session that has not loaded them."""
+        now = utcnow()
+        firm_id, connection_id = self.connection.firm_id, self.connection.id
+        new: list[dict[str, object]] = []
+        known: list[dict[str, object]] = []
+        for s in settled:
+            if s.link_id is None:
+                new.append({
+                    "id": uuid.uuid4(), "firm_id": firm_id, "connection_id": connection_id,
+                    "entry_kind": s.kind, "entry_id": s.entry_id, "remote_id": s.remote_id,
+                    "remote_etag": s.etag or "", "host_fingerprint": s.host_fingerprint,
+                    "remote_fingerprint": s.remote_fingerprint, "host_version": s.host_version,
+                    "tombstoned_at": None, "remote_delete_respected": False,
+                    "occurrences": s.occurrences, "created_at": now, "updated_at": now,
+                })  # fmt: skip
+            else:
+                known.append({
+                    "b_id": s.link_id, "b_remote_id": s.remote_id, "b_etag": s.etag or "",
+                    "b_host_fp": s.host_fingerprint, "b_remote_fp": s.remote_fingerprint,
+                    "b_version": s.host_version, "b_occurrences": s.occurrences,
+                })  # fmt: skip
+        links = cast(Table, Link.__table__)
+        if new:
+            await self.session.execute(insert(links), new)
+        if known:
+            query = (
+                update(links)
+                .where(
+                    links.c.firm_id == firm_id,
+                    links.c.connection_id == connection_id,
+                    links.c.id == bindparam("b_id"),
+                )
+                .values(
+                    remote_id=bindparam("b_remote_id"),
+                    remote_etag=bindparam("b_etag"),
+                    host_fingerprint=bindparam("b_host_fp"),
+                    remote_fingerprint=bindparam("b_remote_fp"),
+                    host_version=bindparam("b_version"),
+                    occurrences=bindparam("b_occurrences"),
+                    tombstoned_at=None,
+                    remote_delete_respected=False,
+                    updated_at=now,
+                )
+            )
+            await self.session.execute(query, known)
+        # Links by remote id this session knew may name an old remote id: forget them.
+        self.session.info.pop("links_by_remote", None)
+
+    async def tombstone_many(self, link_ids: Sequence[uuid.UUID]) -> None:
+        """Tombstone many links (their remote events were deleted) in one statement per
+        ``CHUNK`` ids; as for ``save_many``, loaded ORM objects of them are not refreshed."""
+        now = utcnow()
+        for start in range(0, len(link_ids), CHUNK):
+            query = (
+                update(Link)
+                .where(*self._scope(), Link.id.in_(link_ids[start : start + CHUNK]))
+                .values(tombstoned_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            await self.session.execute(query)
 
     async def live_count(self) -> int:
         query = select(func.count()).where(*self._scope(), Link.tombstoned_at.is_(None))

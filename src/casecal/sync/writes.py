@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from casecal.domain.plan import Action, Op
 from casecal.providers import base as pb
 from casecal.providers.errors import Gone, NotFound, ProviderError
-from casecal.store.tables import EntryKind, Link, utcnow
-from casecal.sync.act import ack
+from casecal.store.tables import EntryKind
+from casecal.sync.act import Ack, ack_many
+from casecal.sync.links import SettledLink
 from casecal.sync.outcomes import Direction, Tally
 from casecal.sync.pass_context import Pass, Replan
 from casecal.sync.sides import fingerprint_of
@@ -100,33 +101,46 @@ async def send_batch_and_commit(
 async def _settle_writes_and_commit(
     p: Pass, writes: Sequence[Write], results: Sequence[pb.WriteResult | ProviderError]
 ) -> list[Replan | Retry]:
+    """Save the links and acknowledgements of the writes that landed, all in one
+    transaction and a few statements (one INSERT of the new links, one UPDATE of the
+    others, one of the outbox rows)."""
     if not writes:
         return []
     retry: list[Replan | Retry] = []
     replan: list[Replan | Retry] = []
-    async with p.sessionmaker() as session:
-        ctx = await p.context(session)
-        for write, result in zip(writes, results, strict=True):
-            if isinstance(result, ProviderError):
-                retry.append(Retry(write.kind, write.entry_id))
-                continue
-            if result.reused and fingerprint_of(result) not in (None, write.fingerprint):
-                assert result.remote is not None
-                # An earlier event of ours, other content.
-                replan.append(Replan(result.remote.id, result.remote))
-                continue
-            link = await session.get(Link, write.link_id) if write.link_id else None
-            ctx.links.save(
-                link, kind=write.kind, entry_id=write.entry_id, remote_id=result.id,
-                etag=result.etag, host_fingerprint=write.fingerprint,
-                remote_fingerprint=fingerprint_of(result) or write.fingerprint,
-                host_version=write.version, occurrences=write.occurrences,
-            )  # fmt: skip
-            await ack(p, session, ctx.connection, write.kind, write.entry_id, write.version)
-            restore = write.action.op in (Op.RESTORE_OVERWRITE, Op.RESTORE_RECREATE)
-            verb = Tally.CREATE if isinstance(write.op, pb.CreateOp) else Tally.UPDATE
-            p.count(Direction.OUT, write.kind, Tally.RESTORE if restore else verb)
-        await session.commit()
+    settled: list[SettledLink] = []
+    acks: list[Ack] = []
+    tallies: list[tuple[EntryKind, Tally]] = []
+    for write, result in zip(writes, results, strict=True):
+        if isinstance(result, ProviderError):
+            retry.append(Retry(write.kind, write.entry_id))
+            continue
+        landed = fingerprint_of(result)
+        if result.reused and landed not in (None, write.fingerprint):
+            assert result.remote is not None
+            # An earlier event of ours, other content.
+            replan.append(Replan(result.remote.id, result.remote))
+            continue
+        settled.append(
+            SettledLink(
+                link_id=write.link_id, kind=write.kind, entry_id=write.entry_id,
+                remote_id=result.id, etag=result.etag, host_fingerprint=write.fingerprint,
+                remote_fingerprint=landed or write.fingerprint, host_version=write.version,
+                occurrences=write.occurrences,
+            )
+        )  # fmt: skip
+        acks.append((write.kind, write.entry_id, write.version))
+        restore = write.action.op in (Op.RESTORE_OVERWRITE, Op.RESTORE_RECREATE)
+        verb = Tally.CREATE if isinstance(write.op, pb.CreateOp) else Tally.UPDATE
+        tallies.append((write.kind, Tally.RESTORE if restore else verb))
+    if settled:
+        async with p.sessionmaker() as session:
+            ctx = await p.context(session)
+            await ctx.links.save_many(settled)
+            await ack_many(p, session, ctx.connection, acks)
+            await session.commit()
+    for kind, tally in tallies:
+        p.count(Direction.OUT, kind, tally)
     return replan + retry
 
 
@@ -152,17 +166,20 @@ async def settle_deletes_and_commit(
     if not deletes:
         return
     failure: ProviderError | None = None
-    async with p.sessionmaker() as session:
-        connection = (await p.context(session)).connection
-        for d, error in zip(deletes, outcomes, strict=True):
-            if error is not None and not isinstance(error, NotFound | Gone):
-                failure = failure or error
-                continue
-            link = await session.get(Link, d.link_id)
-            if link is not None:
-                link.tombstoned_at = utcnow()
-            await ack(p, session, connection, d.kind, d.entry_id, d.version)
+    landed: list[Delete] = []
+    for d, error in zip(deletes, outcomes, strict=True):
+        if error is not None and not isinstance(error, NotFound | Gone):
+            failure = failure or error
+            continue
+        landed.append(d)
+    if landed:
+        async with p.sessionmaker() as session:
+            ctx = await p.context(session)
+            await ctx.links.tombstone_many([d.link_id for d in landed])
+            acks = [(d.kind, d.entry_id, d.version) for d in landed]
+            await ack_many(p, session, ctx.connection, acks)
+            await session.commit()
+        for d in landed:
             p.count(Direction.OUT, d.kind, Tally.DELETE)
-        await session.commit()
     if failure is not None:
         raise failure
