@@ -77,6 +77,8 @@ from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench import minimums
@@ -123,6 +125,7 @@ SETUP_CONCURRENCY = 16
 QUIET_S = 0.5
 """Settled: the scheduler is idle and no pass started for this long."""
 STALL_S = 120.0
+EDIT_ATTEMPTS = 5
 T = TypeVar("T")
 
 
@@ -602,6 +605,9 @@ class Producer:
         self.fleet = fleet
         self.rng = random.Random(seed)
         self.changes: list[Change] = []
+        self.retries = self.failures = 0
+        """Host edits the database refused for a while (busy, or no pooled connection free),
+        tried again as a client would; and edits given up after ``EDIT_ATTEMPTS``."""
         self._editing: dict[tuple[int, int], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def stream(self, rate: float, seconds: float) -> None:
@@ -638,13 +644,28 @@ class Producer:
             made = time.perf_counter()
             m = self.fleet.members[member]
             if host:
-                async with self.fleet.sessionmaker() as session:
-                    await update_appointment(session, m.manager, m.entries[event], {"title": title})
+                if not await self._host_edit(m, event, title):
+                    return
                 await self.fleet.scheduler.kick(m.connection_id, trigger="outbox")
             else:
                 await m.account.retitle(m.remote_ids[event], title)
             committed = time.perf_counter()
         self.changes.append(Change(number, member, event, host, title, made, committed))
+
+    async def _host_edit(self, m: Member, event: int, title: str) -> bool:
+        """The edit through the service layer; when the overloaded database refuses it
+        (``database is locked``, or the pool's wait for a connection timed out), tried again
+        after a pause, as the API's client would. False when given up."""
+        for attempt in range(1, EDIT_ATTEMPTS + 1):
+            try:
+                async with self.fleet.sessionmaker() as session:
+                    await update_appointment(session, m.manager, m.entries[event], {"title": title})
+                return True
+            except (OperationalError, PoolTimeout):
+                self.retries += 1
+                await asyncio.sleep(0.5 * attempt)
+        self.failures += 1
+        return False
 
 
 # -- the outcome --------------------------------------------------------------------------
@@ -792,6 +813,8 @@ async def _timed(
         "unserved": float(outcome.unserved),
         "undelivered": float(undelivered((await deliveries(admin))[notified:])),
         "rate": producer.achieved_rate(),
+        "edit_retries": float(producer.retries),
+        "edit_failures": float(producer.failures),
         "peak_rss_mb": peak_rss_mb(),
     }
     sample.distributions["latency_ms"] = outcome.latencies_ms
