@@ -10,7 +10,8 @@ sweep period, ``ChannelManager.renew_due`` on each sweep as the app wires it):
   way: the process's one-off warm-up is in it), over the C - 1 others (both after a full
   garbage collection and ``malloc_trim``; ``rss_per_connection_kb``). It holds everything
   the process keeps per connection (adapter, token source, scheduler and channel state, the
-  SQLite page cache) and whatever the allocator kept of the seeding: an upper bound.
+  SQLite page cache) and whatever the allocator kept of the seeding: an upper bound (the
+  bench's own per-connection bookkeeping, ids of entries and events, is dropped first).
 - **the quiet window**: the scheduler runs for ``window`` seconds with push healthy and no
   change anywhere: its CPU (sweeps: due connections, channel health, housekeeping,
   renewals due), the passes and the requests. Extrapolated to an hour (x 3600 / window).
@@ -89,6 +90,7 @@ async def run(
                 await open_channels(fleet, admin, url, key)
                 await fleet.settle()
                 seeded = time.perf_counter() - started
+                _forget_bookkeeping(fleet)
                 loaded_mb = settled_rss_mb()
                 quiet = await _window(fleet, counter, window)
                 renewal = await _renewal_round(fleet, admin, counter, shift, url, key)
@@ -128,6 +130,14 @@ async def run(
         "per hour extrapolated"
     )
     return [sample]
+
+
+def _forget_bookkeeping(fleet: Fleet) -> None:
+    """Drop what only the bench keeps per connection (its entries' and events' ids, the
+    seeding's answers), so the resident size counts what serving them takes."""
+    for member in fleet.members:
+        member.entries, member.remote_ids = [], []
+        member.account.seeded, member.account.issued = [], {}
 
 
 async def _window(fleet: Fleet, counter: Counter, window: float) -> dict[str, float]:
