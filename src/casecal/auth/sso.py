@@ -16,7 +16,7 @@ import httpx
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.auth.idtoken import (
@@ -43,9 +43,11 @@ class SsoRefused(DomainError):
     status_code = 403
     title = "Sign-in refused"
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, firm_id: uuid.UUID | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+        self.firm_id = firm_id
+        """The firm of the request, when the refusal concerns a known one."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,11 @@ def browser_binding(cookie: str) -> str:
 async def create_request(
     session: AsyncSession, firm_id: uuid.UUID, binding: str, next_url: str
 ) -> SsoRequest:
+    """A new request (flushed); requests expired an hour ago or more are removed."""
     now = utcnow()
+    await session.execute(
+        delete(SsoRequest).where(SsoRequest.expires_at <= now - timedelta(hours=1))
+    )
     row = SsoRequest(
         state=new_secret(),
         firm_id=firm_id,
@@ -177,15 +183,20 @@ async def consume_request(session: AsyncSession, value: str, binding: str) -> Ss
     row = await session.get(SsoRequest, value) if value else None
     if row is None:
         raise SsoRefused("state_unknown", "This sign-in answer is not one CaseCal started." + AGAIN)
+    replayed = "This sign-in answer was already used once." + AGAIN
     if row.used_at is not None:
-        raise SsoRefused("state_replayed", "This sign-in answer was already used once." + AGAIN)
+        raise SsoRefused("state_replayed", replayed, row.firm_id)
     if not binding or not hmac.compare_digest(row.browser_binding, binding):
         raise SsoRefused(
-            "state_other_browser", "This sign-in was started in another browser." + AGAIN
+            "state_other_browser",
+            "This sign-in was started in another browser." + AGAIN,
+            row.firm_id,
         )
     now = utcnow()
     if row.expires_at <= now:
-        raise SsoRefused("state_expired", "This sign-in took longer than 10 minutes." + AGAIN)
+        raise SsoRefused(
+            "state_expired", "This sign-in took longer than 10 minutes." + AGAIN, row.firm_id
+        )
     result = await session.execute(
         update(SsoRequest)
         .where(SsoRequest.state == value, SsoRequest.used_at.is_(None))
@@ -193,7 +204,7 @@ async def consume_request(session: AsyncSession, value: str, binding: str) -> Ss
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
-        raise SsoRefused("state_replayed", "This sign-in answer was already used once." + AGAIN)
+        raise SsoRefused("state_replayed", replayed, row.firm_id)
     await session.commit()
     await session.refresh(row)
     return row

@@ -270,7 +270,12 @@ async def complete_sign_in(
 ) -> SignedInBySso:
     """The provider's answer: the request used up, the code exchanged, the id_token checked,
     the user found or provisioned. A refusal is audited for the firm and signs no one in."""
-    request = await protocol.consume_request(session, params.get("state", ""), binding)
+    try:
+        request = await protocol.consume_request(session, params.get("state", ""), binding)
+    except SsoRefused as exc:
+        if exc.firm_id is not None:
+            await _refusal_recorded(session, exc.firm_id, exc)
+        raise
     firm_id, next_url = request.firm_id, request.next_url
     try:
         user, provisioned = await _signed_in_user(
@@ -278,9 +283,7 @@ async def complete_sign_in(
             verifier=request.code_verifier, nonce=request.nonce,
         )  # fmt: skip
     except SsoRefused as exc:
-        await session.rollback()
-        record(session, firm_id, None, "sso.refused", "sso", {"reason": exc.reason})
-        await session.commit()
+        await _refusal_recorded(session, firm_id, exc)
         raise
     record(
         session, user.firm_id, user.id, "sso.signed_in", f"user:{user.id}",
@@ -288,6 +291,13 @@ async def complete_sign_in(
     )  # fmt: skip
     await session.commit()
     return SignedInBySso(user.id, next_url, provisioned)
+
+
+async def _refusal_recorded(session: AsyncSession, firm_id: uuid.UUID, exc: SsoRefused) -> None:
+    """A refused sign-in in the firm's audit log (nothing else of the attempt is kept)."""
+    await session.rollback()
+    record(session, firm_id, None, "sso.refused", "sso", {"reason": exc.reason})
+    await session.commit()
 
 
 async def _signed_in_user(

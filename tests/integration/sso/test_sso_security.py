@@ -64,12 +64,19 @@ async def test_a_replayed_answer_is_refused(sso_world: SsoWorld) -> None:
     await sso_world.configure("google", allow_provisioning=True)
     browser = sso_world.browser()
     callback = await sso_world.at_provider(await sso_world.start(browser, "gina@firm.test"))
+    cookie = browser.cookies["casecal_sso"]
     parts = urlsplit(callback)
-    assert (await browser.get(f"{parts.path}?{parts.query}")).status_code == 303
-    again = await browser.get(f"{parts.path}?{parts.query}")
+    first = await browser.get(f"{parts.path}?{parts.query}")
+    assert first.status_code == 303
+    assert "casecal_sso" not in browser.cookies  # used up with the request
+    replay = sso_world.browser()  # the same answer and the same browser cookie, again
+    again = await replay.get(
+        f"{parts.path}?{parts.query}", headers={"Cookie": f"casecal_sso={cookie}"}
+    )
     assert again.status_code == 403
     assert "already used once" in again.text
     assert await sso_world.sessions() == 1
+    assert (await _refusals(sso_world))[-1] == "state_replayed"
 
 
 async def test_an_answer_in_another_browser_is_refused(sso_world: SsoWorld) -> None:
@@ -82,6 +89,7 @@ async def test_an_answer_in_another_browser_is_refused(sso_world: SsoWorld) -> N
     assert answer.status_code == 403
     assert "started in another browser" in answer.text
     assert await sso_world.sessions() == 0
+    assert await _refusals(sso_world) == ["state_other_browser"]
 
 
 def _resigned(world: SsoWorld, change: dict[str, Any], *, lifetime: int = 3600) -> Callable[
