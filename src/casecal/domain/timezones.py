@@ -63,7 +63,13 @@ def iana_name(name: str, *, hint: str | None = None) -> str | None:
     Rules: an IANA name is kept as it is; a Windows name gives ``hint`` when the hint maps to
     that same Windows name, else CLDR's default zone (territory 001); ``UTC`` gives ``UTC``;
     Outlook's custom zone and unknown names give ``None`` (the caller decides the fallback).
+    The answer for a (name, hint) is worked out once: a calendar repeats a few of each.
     """
+    return _iana_name(name, hint)
+
+
+@lru_cache(maxsize=1024)
+def _iana_name(name: str, hint: str | None) -> str | None:
     if not name or name == CUSTOM_ZONE:
         return None
     if name in UTC_NAMES:

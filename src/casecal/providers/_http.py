@@ -26,6 +26,7 @@ from casecal.providers.errors import (
     Transient,
 )
 from casecal.providers.tokens import TokenSource
+from casecal.providers.wirejson import loads
 
 Sleep = Callable[[float], Awaitable[None]]
 Classifier = Callable[[httpx.Response], ProviderError]
@@ -76,7 +77,7 @@ def classify_with(parts: Callable[[int, Any], ProviderError]) -> Classifier:
 
     def classify(response: httpx.Response) -> ProviderError:
         try:
-            body = response.json()
+            body = loads(response.content)
         except ValueError:
             body = None
         return parts(response.status_code, body)
@@ -248,7 +249,7 @@ class HttpLayer:
         if response.status_code == 204 or not response.content:
             return {}
         try:
-            body = response.json()
+            body = loads(response.content)
         except ValueError:
             body = None
         if not isinstance(body, dict):

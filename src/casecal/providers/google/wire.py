@@ -18,6 +18,7 @@ from casecal.providers.errors import (
     RateLimited,
     Transient,
 )
+from casecal.providers.wirejson import loads
 
 PROVIDER = "google"
 USAGE_REASONS = frozenset(
@@ -119,7 +120,7 @@ def decode_batch(content_type: str, content: bytes, count: int) -> list[PartResp
         body: Any = None
         if payload.strip():
             try:
-                body = json.loads(payload)
+                body = loads(payload)
             except ValueError:
                 body = payload
         found[index] = PartResponse(int(fields[1]), _headers(header_lines), body)

@@ -6,6 +6,7 @@ the event's zone with ``isAllDay``; the tag as a String named extended property 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
@@ -38,6 +39,8 @@ _RESPONSE_OUT = {
 _RESPONSE_IN = {"accepted": "accepted", "organizer": "accepted", "declined": "declined"}
 _RESPONSE_IN["tentativelyAccepted"] = "tentative"
 _GRAPH_FORMAT = "%Y-%m-%dT%H:%M:%S.0000000"
+_WALL_FORMAT = "%Y-%m-%dT%H:%M:%S"
+_WALL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", re.ASCII)
 
 
 def tag_filter(tag: Tag) -> str:
@@ -236,15 +239,23 @@ def _parse_time(data: dict[str, Any], tz: str, all_day: bool, hint: str | None) 
     source = iana_name(label, hint=hint or tz)
     if source is None or label == CUSTOM_ZONE:
         raise UnknownTimeZone(label)
-    wall = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
+    wall = _wall_time(text[:19])
     return wall.replace(tzinfo=zone(source)).astimezone(zone(tz))
+
+
+def _wall_time(head: str) -> datetime:
+    """``datetime.strptime(head, "%Y-%m-%dT%H:%M:%S")``; ``fromisoformat`` (a tenth of the
+    CPU) for the shape Graph writes, where the two agree on every value and every error."""
+    if _WALL.fullmatch(head):
+        return datetime.fromisoformat(head)
+    return datetime.strptime(head, _WALL_FORMAT)
 
 
 def _parse_offset_datetime(text: str) -> datetime:
     head, rest = text[:19], text[19:]
     if rest.startswith("."):
         rest = rest.lstrip(".0123456789")
-    moment = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S")
+    moment = _wall_time(head)
     if rest in ("", "Z", "z"):
         return moment.replace(tzinfo=UTC)
     return datetime.fromisoformat(f"{head}{rest}")
