@@ -60,6 +60,7 @@ INDEPENDENT_USERS = {
              "groups": ["Probate"]},
     "omar": {"email": "omar@okta-firm.test", "email_verified": False, "name": "Omar Unverified"},
     "cara": {"email": "cara@okta-firm.test", "email_verified": True, "name": "Cara Case"},
+    "xavier": {"email": "xavier@elsewhere.test", "email_verified": True, "name": "Xavier"},
 }  # fmt: skip
 
 

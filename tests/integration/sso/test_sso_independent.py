@@ -5,6 +5,8 @@ email, an unverified email and an issuer that does not match refused."""
 
 from __future__ import annotations
 
+import html
+
 from sqlalchemy import select
 from sso_world import SsoWorld
 
@@ -61,6 +63,15 @@ async def test_without_provisioning_an_unknown_person_is_told_to_ask_the_admin(
     assert refused.status_code == 403
     assert "no CaseCal account for olga@okta-firm.test" in refused.text
     assert await sso_world.user("olga@okta-firm.test") is None
+    assert await sso_world.sessions() == 0
+
+
+async def test_provisioning_is_only_for_the_firms_own_domains(sso_world: SsoWorld) -> None:
+    await sso_world.configure("oidc", allow_provisioning=True)
+    refused = await sso_world.sign_in("olga@okta-firm.test", sub="xavier")  # picks another
+    assert refused.status_code == 403
+    assert "is not at one of your firm" in html.unescape(refused.text)
+    assert await sso_world.user("xavier@elsewhere.test") is None
     assert await sso_world.sessions() == 0
 
 
