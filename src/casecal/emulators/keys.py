@@ -7,20 +7,32 @@ import uuid
 from typing import Any
 
 from joserfc import jwt
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import Key, KeySet, RSAKey
 
 
 class SigningKey:
-    """One RS256 key with a ``kid``; publishes a JWKS and signs id_tokens."""
+    """One RS256 key with a ``kid``; publishes a JWKS and signs id_tokens. ``rotate`` switches
+    to a new key (new ``kid``), the previous one still published until the next rotation, as
+    providers roll their keys."""
 
     def __init__(self) -> None:
-        self.kid = uuid.uuid4().hex[:16]
-        self._key = RSAKey.generate_key(
-            2048, parameters={"kid": self.kid, "use": "sig", "alg": "RS256"}
-        )
+        self._retired: RSAKey | None = None
+        self.kid, self._key = self._generate()
+
+    @staticmethod
+    def _generate() -> tuple[str, RSAKey]:
+        kid = uuid.uuid4().hex[:16]
+        return kid, RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
+
+    def rotate(self) -> None:
+        self._retired = self._key
+        self.kid, self._key = self._generate()
 
     def jwks(self) -> dict[str, Any]:
-        return dict(KeySet([self._key]).as_dict(private=False))
+        published: list[Key] = [self._key]
+        if self._retired is not None:
+            published.append(self._retired)
+        return dict(KeySet(published).as_dict(private=False))
 
     def sign(self, claims: dict[str, Any], *, lifetime: int = 3600) -> str:
         now = int(time.time())

@@ -68,3 +68,13 @@ async def test_an_email_domain_without_sso_goes_back_to_the_password_form(
     assert 'name="password"' in answer.text
     forged = await browser.post("/login/sso", data={"email": "gina@firm.test"})
     assert forged.status_code == 403
+
+
+async def test_a_rotated_signing_key_is_picked_up(sso_world: SsoWorld) -> None:
+    await sso_world.configure("google", allow_provisioning=True)
+    assert (await sso_world.sign_in("gina@firm.test")).status_code == 303
+    before = sso_world.google.key.kid
+    sso_world.google.key.rotate()  # Google rolls its keys; discovery is kept for an hour
+    assert sso_world.google.key.kid != before
+    again = await sso_world.sign_in("gina@firm.test")
+    assert again.status_code == 303, again.text
