@@ -126,6 +126,11 @@ QUIET_S = 0.5
 """Settled: the scheduler is idle and no pass started for this long."""
 STALL_S = 120.0
 EDIT_ATTEMPTS = 5
+ADMIN_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=64)
+"""Remote edits are sent at once however many are in flight: the Google emulator answers an
+admin edit only once it has delivered its notifications, which takes long when this process
+is overloaded, and an edit queued in the client would not have happened yet."""
+ADMIN_TIMEOUT = httpx.Timeout(600.0, connect=30.0)
 T = TypeVar("T")
 
 
@@ -757,7 +762,7 @@ async def run(
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     counter = Counter()
     async with (
-        httpx.AsyncClient(timeout=120.0) as admin_http,
+        httpx.AsyncClient(timeout=ADMIN_TIMEOUT, limits=ADMIN_LIMITS) as admin_http,
         httpx.AsyncClient(
             timeout=120.0, limits=limits, event_hooks={"request": [counter.hook]}
         ) as http,
