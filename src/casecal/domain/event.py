@@ -199,6 +199,8 @@ def _canonical_json(fields: dict[str, Any]) -> bytes:
 
 def clean_text(text: str) -> str:
     """Text as compared: ``\\r\\n`` -> ``\\n``, trailing spaces and blank edge lines removed."""
+    if "\n" not in text and "\r" not in text:
+        return text.rstrip()  # one line: what the general case gives it
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return "\n".join(lines).strip("\n")
 
@@ -214,27 +216,30 @@ def _when(value: EventTime) -> str:
 
 
 def _fields(event: CanonicalEvent) -> dict[str, Any]:
+    """What the fingerprint covers (tuples are written as JSON arrays, as lists are)."""
     rec = event.recurrence
+    start = event.start
+    timed = isinstance(start, datetime)  # not all-day
     return {
         "v": FINGERPRINT_VERSION,
         "title": event.title.strip(),
         "description": clean_text(event.description),
         "location": event.location.strip(),
-        "start": _when(event.start),
+        "start": _when(start),
         "end": _when(event.end),
-        "tz": None if event.all_day else _zone_key(event.tz),
+        "tz": _zone_key(event.tz) if timed else None,
         "recurrence": None
         if rec is None
         else {
-            "rrules": list(rec.rrules),
-            "exrules": list(rec.exrules),
+            "rrules": rec.rrules,
+            "exrules": rec.exrules,
             "rdates": [_when(t) for t in rec.rdates],
             "exdates": [_when(t) for t in rec.exdates],
         },
         "overrides": [[_when(o.original_start), _fields(o.event)] for o in event.overrides],
-        "reminders": list(event.reminders),
+        "reminders": event.reminders,
         "attendees": [[a.email.strip().casefold(), a.name.strip()] for a in event.attendees],
         "private": event.private,
         "busy": event.busy,
-        "categories": list(event.categories),
+        "categories": event.categories,
     }

@@ -300,3 +300,16 @@ def test_copies_and_pickles_carry_the_fields_only() -> None:
             assert other == event
             assert other.fingerprint() == event.fingerprint()
             assert other.__dict__ == event.__dict__
+
+
+def test_what_orjson_refuses_is_fingerprinted_as_before() -> None:
+    """Integers past 64 bits go through json; a lone surrogate fails as it always did."""
+    from casecal.domain.event import _fields
+
+    event = replace(EVENTS[0], recurrence=None, overrides=(), reminders=(2**70, 5))
+    blob = json.dumps(
+        _fields(event), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+    assert event.fingerprint() == hashlib.sha256(blob).hexdigest()
+    with pytest.raises(UnicodeEncodeError):
+        replace(EVENTS[0], title="half \ud800 a pair").fingerprint()
