@@ -227,6 +227,13 @@ async def config_for_email(session: AsyncSession, email: str) -> SsoConfig | Non
     return config if config is not None and config.enabled else None
 
 
+async def domain_requires_sso(session: AsyncSession, email: str) -> bool:
+    """Whether the email's domain leads to a firm that requires SSO: what the sign-in page may
+    say of an address without telling whether an account of it exists."""
+    config = await config_for_email(session, email)
+    return config is not None and config.require_sso
+
+
 async def start_sign_in(
     session: AsyncSession,
     http: httpx.AsyncClient,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -183,3 +184,28 @@ async def test_a_firm_that_requires_sso_refuses_local_passwords_but_its_break_gl
     assert admin.headers["location"] == "/calendar-sync"
     done = await sso_world.sign_in("cara@okta-firm.test", sub="cara")
     assert done.status_code == 303  # through the identity provider she still signs in
+
+
+async def test_the_sso_only_answer_does_not_tell_whether_an_account_exists(
+    sso_world: SsoWorld,
+) -> None:
+    """Whether SSO is required is told by the address's domain, never by an account: any
+    address of the domain a password does not open gets the same page."""
+    await sso_world.configure("oidc", require_sso=True, break_glass_email="ada@firm.test")
+
+    async def answer(email: str, password: str = PASSWORD) -> tuple[int, str]:
+        browser = sso_world.browser()
+        await browser.get("/login")
+        csrf = browser.cookies.get("casecal_login_csrf", "")
+        form = {"email": email, "password": password, "csrf_token": csrf}
+        got = await browser.post("/login", data=form)
+        text = got.text.replace(email, "<email>")  # the form keeps what was typed
+        return got.status_code, re.sub(r'name="csrf_token" value="[^"]*"', "", text)
+
+    account = await answer("cara@okta-firm.test")
+    assert account[0] == 403
+    assert await answer("nobody@okta-firm.test") == account
+    assert await answer("cara@okta-firm.test", "a wrong password") == account
+    local = await answer("zed@firm.test", "a wrong password")  # a domain without SSO
+    assert local[0] == 401
+    assert await answer("ada@firm.test", "a wrong password") == local  # the break-glass admin

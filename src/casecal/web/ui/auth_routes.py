@@ -22,7 +22,7 @@ from casecal.domain.sign_in_budgets import Gate, gates_for
 from casecal.domain.sign_in_budgets import retry_after as seconds_until
 from casecal.domain.sign_in_email import plausible_sign_in_email
 from casecal.services.sign_in import Account, Opened, accounts_of, accounts_opened, active_user
-from casecal.services.sso import password_refused
+from casecal.services.sso import domain_requires_sso, password_refused
 from casecal.store.tables import User, utcnow
 from casecal.web.deps import SessionDep
 from casecal.web.ui.session import (
@@ -188,12 +188,18 @@ async def login(
     now, accounts = utcnow(), await accounts_of(session, address)
     sso_only = await password_refused(session, [(a.user_id, a.firm_id) for a in accounts])
     accounts = [a for a in accounts if a.user_id not in sso_only]
-    if sso_only and not accounts:
-        return _login_page(
-            request, next_url=target, email=address, status_code=403, sso_only=True,
-            error="Your firm signs in with its own account: local passwords are turned off "
-            "for it. Use \"Sign in with your firm's account\".",
-        )  # fmt: skip
+    # Whether SSO is required is told by the address's domain alone (the sign-in page's
+    # discovery tells it anyway): every address of such a domain that a password does not
+    # open gets the same page, so no answer tells whether an account exists (break-glass
+    # included); an SSO-only account under another domain is refused like any other.
+    sso_domain = await domain_requires_sso(session, address)
+    sso_page = _login_page(
+        request, next_url=target, email=address, status_code=403, sso_only=True,
+        error="Your firm signs in with its own account: local passwords are turned off "
+        "for it. Use \"Sign in with your firm's account\".",
+    )  # fmt: skip
+    if sso_domain and not accounts:
+        return sso_page
     admitted = await admit(session, _gates(request, address, accounts, _device(request, address)),
                            now)  # fmt: skip
     opened = []
@@ -207,7 +213,7 @@ async def login(
             headers={"Retry-After": str(wait)},
         )  # fmt: skip
     if not opened:
-        return refused
+        return sso_page if sso_domain else refused
     await take_back(session, admitted, [o.user_id for o in opened], now)
     if len(opened) > 1:
         await session.commit()  # the attempt taken back and a rehashed password are kept
