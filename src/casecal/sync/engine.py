@@ -188,9 +188,9 @@ class SyncEngine:
         *,
         cursor: Mapping[str, object] | None = None,
     ) -> PassReport:
-        """Record how the run ended, in one transaction with what the pass settled of its
-        cursor row (``cursor``: the columns that changed) and, when it went well, the
-        connection's last sync."""
+        """Record how the run ended, in one transaction with what the pass left to store in
+        its cursor row (``cursor``: the settings digest it planned with) and, when it went
+        well, the connection's last sync."""
         stored = plain(counts)
         now = utcnow()
         async with self.sessionmaker() as session, session.begin():
@@ -236,7 +236,7 @@ async def _run(p: Pass) -> None:
     if recorded != digest:
         # Only once the push has planned everything (a guard that paused the deletions
         # raised above): the next pass plans again until the change is through. Stored
-        # with the run's record.
+        # with the run's end.
         p.cursor_saved["settings_digest"] = digest
 
 
@@ -249,7 +249,7 @@ async def _pull(p: Pass) -> None:
         final = await pull.change_round(p, None, start.window)
     await deletions.review_deferred_and_commit(p)
     await _apply_deferred(p, [])
-    pull.settle_round(p, start, final)
+    await pull.save_cursor_and_commit(p, start, final)
 
 
 async def _push(p: Pass, *, backfill: bool, replan: bool) -> None:

@@ -170,9 +170,8 @@ class Pass:
     """The connection, firm and cursor as the pass read them at its start (the engine's
     first statement); without it, the first context reads the connection and the firm."""
     cursor_saved: dict[str, object] = field(default_factory=dict)
-    """Columns of the cursor row to store when the pass finishes (the round's cursor once it
-    is settled, the settings digest once the push has planned with it): they are written
-    with the run's record, in its transaction."""
+    """Columns of the cursor row to store when the pass finishes, with the run's record, in
+    its transaction (the settings digest, once the push has planned with it)."""
     _provider: pb.Provider | None = None
 
     @property

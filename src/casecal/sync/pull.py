@@ -9,11 +9,12 @@ import uuid
 from dataclasses import dataclass, replace
 
 import structlog
+from sqlalchemy import update
 
 from casecal.domain.plan import Op, plan
 from casecal.providers import base as pb
 from casecal.providers.errors import Gone, NotFound
-from casecal.store.tables import EntryKind
+from casecal.store.tables import EntryKind, SyncCursor
 from casecal.sync.act import perform_and_commit
 from casecal.sync.cursors import ensure_cursor
 from casecal.sync.deletions import review_and_commit
@@ -56,17 +57,23 @@ async def round_start_and_commit(p: Pass) -> RoundStart:
     )
 
 
-def settle_round(p: Pass, start: RoundStart, final: str | None) -> None:
-    """The round is settled (its deletions too): where the next one starts is stored with
-    the run's record (``Pass.cursor_saved``; a crash before that only repeats the round,
-    which applies its pages again). Only what changed is written."""
+async def save_cursor_and_commit(p: Pass, start: RoundStart, final: str | None) -> None:
+    """The round is settled (its deletions too): store where the next one starts, before
+    the push (a crash after this point does not repeat the round). One statement, of the
+    columns that changed; none when nothing did."""
     row = p.basis.cursor if p.basis is not None else None
     values = {"cursor": final, "synced_version": start.version, "window_start": start.window.start}
-    p.cursor_saved.update(
-        (name, value)
-        for name, value in values.items()
-        if row is None or getattr(row, name) != value
-    )
+    changed = {
+        name: value for name, value in values.items() if row is None or getattr(row, name) != value
+    }
+    if not changed:
+        return
+    async with p.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(SyncCursor)
+            .where(SyncCursor.connection_id == p.connection_id, SyncCursor.firm_id == p.firm_id)
+            .values(**changed)
+        )
 
 
 async def change_round(p: Pass, cursor: str | None, window: pb.SyncWindow) -> str | None:

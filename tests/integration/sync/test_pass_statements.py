@@ -1,7 +1,8 @@
 """The fixed work of a pass: it reads its connection, firm, cursor, entitlement and settings
-once (one statement); it inserts its run (shown running, committed before the pass goes on)
-and ends it in one transaction with the cursor it settled and the last sync; a no-op pass
-sends no more statements than that, its change-feed and outbox reads."""
+once (one statement); it inserts its run (shown running, committed before the pass goes on),
+stores the cursor its round settled (the columns that changed) and ends the run in one
+transaction with the last sync; a no-op pass sends no more statements than that, its
+change-feed and outbox reads."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ from casecal.sync.outcomes import PassOutcome
 
 NO_OP_BUDGET = 7
 """The basis (with the settings), the run's insert, the linked ids (the change feed's
-``known``), the outbox, and the run's end: the cursor, the run and the connection's last
-sync."""
+``known``), the cursor the round settled (when the feed gave a new one), the outbox, and the
+run's end: the run and the connection's last sync."""
 
 LOCK = ("pg_try_advisory_lock", "pg_advisory_unlock")
 """The statements of PostgreSQL's connection lock (not a pass's own work)."""
