@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import casecal.store.saml_tables  # its tables join Base.metadata
 import casecal.store.settings_tables  # its table joins Base.metadata
 import casecal.store.sso_tables  # noqa: F401  - its tables join Base.metadata
 from casecal.store.db import make_engine
