@@ -11,6 +11,7 @@ from __future__ import annotations
 from casecal.domain.connection_status import ConnectionStatus
 from casecal.domain.entries import EntryKind
 from casecal.domain.window import Backfill
+from casecal.store.tables.approvals import ConnectionApproval
 from casecal.store.tables.audit import AuditEvent
 from casecal.store.tables.auth import (
     IdentityAlias,
@@ -62,6 +63,7 @@ __all__ = [
     "CaseAssignment",
     "ConflictRecord",
     "Connection",
+    "ConnectionApproval",
     "ConnectionStatus",
     "CourtDate",
     "EntryKind",

@@ -67,8 +67,14 @@ class TenantConsent(Base):
         ForeignKey("firms.id", ondelete="CASCADE"), index=True
     )
     tenant_id: Mapped[str] = mapped_column(String(64))
+    """Microsoft: the tenant id. Google: the Workspace domain (``hd``)."""
+    provider: Mapped[ProviderName] = mapped_column(
+        stored_enum(ProviderName), default=ProviderName.MICROSOFT
+    )
+    """``microsoft``: the tenant-wide admin consent; ``google``: the admin-installed app."""
     status: Mapped[str] = mapped_column(String(16), default="required")
-    """``required`` (a case manager hit AADSTS90094/65001) or ``consented``."""
+    """``required`` (a case manager hit AADSTS90094/65001), ``consented``, or ``withdrawn``
+    (a pass found the consent gone)."""
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     consented_at: Mapped[datetime | None]
     consented_by: Mapped[str] = mapped_column(String(320), default="")
