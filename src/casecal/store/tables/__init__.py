@@ -11,7 +11,7 @@ from __future__ import annotations
 from casecal.domain.connection_status import ConnectionStatus
 from casecal.domain.entries import EntryKind
 from casecal.domain.window import Backfill
-from casecal.store.tables.approvals import ConnectionApproval
+from casecal.store.tables.approvals import ConnectionApproval, TeamAdmin
 from casecal.store.tables.audit import AuditEvent
 from casecal.store.tables.auth import (
     IdentityAlias,
@@ -85,6 +85,7 @@ __all__ = [
     "SyncCursor",
     "SyncRun",
     "Team",
+    "TeamAdmin",
     "TenantConsent",
     "User",
     "WebSession",

@@ -35,3 +35,21 @@ class ConnectionApproval(Base):
     )
     reason: Mapped[str] = mapped_column(Text, default="")
     """The admin's reason for declining, shown to the case manager."""
+
+
+class TeamAdmin(Base):
+    """A person a firm admin named to administer one team: they see and decide the approvals
+    of that team's members (and nothing of another team)."""
+
+    __tablename__ = "team_admins"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    firm_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

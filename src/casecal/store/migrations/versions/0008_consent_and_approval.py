@@ -1,5 +1,6 @@
-"""consent and approval: the admin's approval of each connection, and whose consent a
-tenant_consents row records (a Microsoft tenant or a Google Workspace domain)
+"""consent and approval: the admin's approval of each connection, the team admins who may give
+it for their team, and whose consent a tenant_consents row records (a Microsoft tenant or a
+Google Workspace domain)
 
 ``connections.status`` is a VARCHAR (``stored_enum``), so its new value ``awaiting_approval``
 needs no change of type.
@@ -55,6 +56,28 @@ def upgrade() -> None:
     )  # fmt: skip
     with op.batch_alter_table("connection_approvals") as batch:
         batch.create_index(batch.f("ix_connection_approvals_firm_id"), ["firm_id"])
+    op.create_table(
+        "team_admins",
+        sa.Column("team_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("firm_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["teams.id"], name=op.f("fk_team_admins_team_id_teams"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_team_admins_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["firm_id"], ["firms.id"], name=op.f("fk_team_admins_firm_id_firms"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("team_id", "user_id", name=op.f("pk_team_admins")),
+    )  # fmt: skip
+    with op.batch_alter_table("team_admins") as batch:
+        batch.create_index(batch.f("ix_team_admins_firm_id"), ["firm_id"])
     with op.batch_alter_table("tenant_consents") as batch:
         batch.add_column(
             sa.Column(
@@ -69,6 +92,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("tenant_consents") as batch:
         batch.drop_column("provider")
+    with op.batch_alter_table("team_admins") as batch:
+        batch.drop_index(batch.f("ix_team_admins_firm_id"))
+    op.drop_table("team_admins")
     with op.batch_alter_table("connection_approvals") as batch:
         batch.drop_index(batch.f("ix_connection_approvals_firm_id"))
     op.drop_table("connection_approvals")
