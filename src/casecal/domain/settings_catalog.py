@@ -12,6 +12,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from casecal.domain.connect_prompt import (
+    ASK_TO_CONNECT,
+    DEFAULT_SNOOZE_DAYS,
+    MAX_SNOOZE_DAYS,
+    SEAT_AT_PROVISIONING,
+    SNOOZE_DAYS,
+)
 from casecal.domain.entries import EntryKind
 from casecal.domain.guard import DEFAULT_LIMITS
 from casecal.domain.invitations import GRAPH_INVITE_SETTING
@@ -162,8 +169,23 @@ def _kind_specs() -> list[SettingSpec]:
 
 
 _SPECS: Final = [
-    # "sso.ask_to_connect" (take a case manager without a connection to the connect flow at
-    # sign-in) comes with SSO sign-in, which is not built yet.
+    SettingSpec(
+        ASK_TO_CONNECT, "Ask users to connect their calendar when they sign in with SSO",
+        "A case manager with a seat and no connected calendar goes from a single sign-on "
+        "straight to the connect page, their identity provider's calendar offered first",
+        ValueType.BOOL, False,
+    ),
+    SettingSpec(
+        SNOOZE_DAYS, "Days \"Not now\" on the connect prompt is remembered",
+        "After \"Not now\", single sign-on does not ask again for this many days",
+        ValueType.INT, DEFAULT_SNOOZE_DAYS, minimum=1, maximum=MAX_SNOOZE_DAYS,
+    ),
+    SettingSpec(
+        SEAT_AT_PROVISIONING, "Give a seat to case managers single sign-on creates",
+        "An account created at its first SSO sign-in gets a Calendar Sync seat at once when the "
+        "firm has a requested or active subscription",
+        ValueType.BOOL, False,
+    ),
     SettingSpec(
         "providers.allowed", "Calendar providers allowed", "Which calendars people may connect",
         ValueType.CHOICES, list(PROVIDERS), allowed=PROVIDERS,

@@ -29,6 +29,10 @@ ui_router.include_router(settings_routes.router)
 ui_router.include_router(firm_settings_routes.router)
 ui_router.include_router(sso_routes.router)
 
-for _optional in ("casecal.web.ui.connect_routes", "casecal.web.ui.oauth_routes"):
+for _optional in (
+    "casecal.web.ui.connect_routes",
+    "casecal.web.ui.oauth_routes",
+    "casecal.web.ui.connect_prompt_routes",
+):
     if find_spec(_optional) is not None:  # the OAuth parts arrive in their own modules
         ui_router.include_router(import_module(_optional).router)

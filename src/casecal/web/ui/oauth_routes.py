@@ -16,10 +16,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from casecal.auth.states import OAuthRefused, browser_binding
 from casecal.services.access import Actor
-from casecal.services.connect import complete_connect
+from casecal.services.connect import ConnectOutcome, complete_connect
 from casecal.services.consents import complete_admin_consent
 from casecal.store.tables import ProviderName
 from casecal.sync.connector import ConnectionProviders
+from casecal.web.ui.prompt_reasons import PROMPT_COOKIE, failure, landing_url
 from casecal.web.ui.session import SignedIn, load_signed_in
 from casecal.web.ui.templating import render
 
@@ -159,10 +160,25 @@ async def provider_callback(
             dict(request.query_params),
             browser_binding=browser.binding,
         )
+    prompted = bool(request.cookies.get(PROMPT_COOKIE))
     if outcome.kind == "choose_calendar":
-        return RedirectResponse(
+        done: Response = RedirectResponse(
             f"/calendar-sync?flash=connected&connection={outcome.connection_id}", 303
         )
+    elif prompted and outcome.kind != "awaiting_consent":  # started from the connect prompt
+        landing = landing_url(request.app.state.settings, browser.signed.user.id,
+                              failure(outcome.message))  # fmt: skip
+        done = RedirectResponse(landing, 303)
+    else:
+        done = _explained(request, browser, name, outcome)
+    if prompted:
+        done.delete_cookie(PROMPT_COOKIE, path="/oauth")
+    return done
+
+
+def _explained(
+    request: Request, browser: Browser, name: ProviderName, outcome: ConnectOutcome
+) -> Response:
     if outcome.kind == "awaiting_consent":
         return explain(
             request, browser, outcome.kind, AWAITING_CONSENT, consent_url=outcome.consent_url,

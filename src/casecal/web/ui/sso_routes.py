@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from casecal.auth.sso import SsoRefused, browser_binding, redirect_uri
 from casecal.domain.sso import SsoKind
 from casecal.errors import DomainError
+from casecal.services.connect_prompt import after_sso_sign_in
 from casecal.services.sso import (
     SsoInput,
     SsoView,
@@ -25,6 +26,7 @@ from casecal.services.sso import (
 from casecal.store.tables import User
 from casecal.web.deps import SessionDep
 from casecal.web.ui.auth_routes import login_page, safe_next, signed_in_response
+from casecal.web.ui.prompt_reasons import PROMPT_PAGE
 from casecal.web.ui.session import (
     LOGIN_CSRF_COOKIE,
     CsrfChecked,
@@ -99,7 +101,9 @@ async def sso_callback(request: Request, session: SessionDep) -> Response:
         return _refused_page(request, exc.detail)
     user = await session.get(User, done.user_id)
     assert user is not None  # just signed in, in this request
-    response = await signed_in_response(request, session, user, safe_next(done.next_url))
+    prompt = await after_sso_sign_in(session, user.firm_id, user.id, provisioned=done.provisioned)
+    target = PROMPT_PAGE if prompt is not None else safe_next(done.next_url)
+    response = await signed_in_response(request, session, user, target)
     response.delete_cookie(SSO_COOKIE, path="/sso")
     return response
 

@@ -18,6 +18,7 @@ from casecal.sync.engine import SyncEngine
 from casecal.web.deps import SessionDep
 from casecal.web.ui.conflict_view import describe
 from casecal.web.ui.extras import admin_extras, manager_extras
+from casecal.web.ui.prompt_reasons import reason_for
 from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn, settings_of
 from casecal.web.ui.sync_page import admin_context, manager_context
 from casecal.web.ui.templating import render
@@ -33,19 +34,23 @@ async def sync_page(
     signed: SignedIn,
     *,
     error: str = "",
+    notice: str = "",
     status_code: int = 200,
 ) -> Response:
     actor = signed.actor
+    shown = {"error": error} | ({"notice": notice} if notice else {})
     if signed.is_admin:
         extras = await admin_extras(session, actor, settings_of(request))
         context = await admin_context(session, actor) | extras
-        return render(request, "sync_admin.html", context | {"error": error}, signed=signed,
+        return render(request, "sync_admin.html", context | shown, signed=signed,
                       status_code=status_code)  # fmt: skip
     manager = await manager_context(session, actor)
     conflicts = [(k, describe(k.winner, k.winner_snapshot, k.loser_snapshot,
                               signed.user.time_zone)) for k in manager.conflicts]  # fmt: skip
-    context = {"m": manager, "conflicts": conflicts, "error": error} | manager_extras(
-        manager, settings_of(request)
+    context = (
+        {"m": manager, "conflicts": conflicts}
+        | shown
+        | manager_extras(manager, settings_of(request))
     )
     return render(request, "sync_manager.html", context, signed=signed, status_code=status_code)
 
@@ -57,12 +62,17 @@ async def calendar_sync(
     signed: CurrentWebSession,
     flash: str = "",
     connection: uuid.UUID | None = None,
+    prompt: str = "",
 ) -> Response:
     if flash == "connected" and connection is not None:  # back from the provider: pick a calendar
         row = await session.get(Connection, connection)
         mine = row is not None and row.user_id == signed.user.id
         if mine and row is not None and row.status is ConnectionStatus.PENDING:
             return RedirectResponse(f"{PAGE}/connections/{connection}/calendar", status_code=303)
+    why = reason_for(settings_of(request), signed.user.id, prompt)  # after the connect prompt
+    if why is not None:
+        return await sync_page(request, session, signed, error=why.text if why.is_error else "",
+                               notice="" if why.is_error else why.text)  # fmt: skip
     return await sync_page(request, session, signed)
 
 
