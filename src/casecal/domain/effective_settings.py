@@ -60,11 +60,12 @@ Levels = Mapping[Level, Stored]
 
 def effective(spec: SettingSpec, levels: Levels) -> Effective:
     """The value in force for ``spec``. A value that no longer fits its setting is skipped (the
-    level above shows through) but its lock still holds."""
+    level above shows through) but its lock still holds; one stored at a level the setting is
+    not set at (``settable_at``) is ignored."""
     value, source, row = spec.default, Source.DEFAULT, None
     for level in TOP_DOWN:
         stored = levels.get(level)
-        if stored is None:
+        if stored is None or level not in spec.settable_at:
             continue
         if spec.is_valid(stored.value):
             value, source, row = spec.parse(stored.value), Source(level.value), stored

@@ -75,6 +75,9 @@ class SettingSpec:
     """True for a person's own preference; a firm's rules (approval, providers, the guard)
     are set for a user by a firm admin only."""
     lockable_at: frozenset[Level] = frozenset({Level.FIRM, Level.TEAM})
+    settable_at: frozenset[Level] = frozenset(TOP_DOWN)
+    """The levels a value may be set at; a value stored at another level is never in force
+    (a firm rule about a team's members, such as approving connections, is not one person's)."""
 
     def parse(self, raw: object) -> Value:
         """``raw`` as this setting's value in its normal form, or ``InvalidValue``."""
@@ -190,9 +193,12 @@ _SPECS: Final = [
         "providers.allowed", "Calendar providers allowed", "Which calendars people may connect",
         ValueType.CHOICES, list(PROVIDERS), allowed=PROVIDERS,
     ),
-    # "connections.require_approval" (a new connection waits for a firm admin's approval)
-    # comes with that approval flow, which is not built yet (Microsoft's tenant-wide admin
-    # consent is another thing: services/consents.py).
+    SettingSpec(
+        "connections.require_approval", "Require admin approval of each connection",
+        "A case manager's new connection waits until a firm admin (or their team's admin) "
+        "approves it; nothing syncs before",
+        ValueType.BOOL, False, settable_at=frozenset({Level.FIRM, Level.TEAM}),
+    ),
     SettingSpec(
         "conflicts.appointment", "When an appointment changed on both sides",
         "newer_wins: the later edit; host_wins: CaseCal's; remote_wins: the calendar's",

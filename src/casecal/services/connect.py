@@ -31,7 +31,7 @@ from casecal.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from casecal.providers.base import CalendarInfo, Provider
 from casecal.providers.errors import ProviderError
 from casecal.providers.tokens import TokenSet
-from casecal.services import audit
+from casecal.services import approvals, audit
 from casecal.services.access import Actor
 from casecal.services.consents import admin_consent_url, mark_tenant_required
 from casecal.store.tables import (
@@ -51,7 +51,12 @@ from casecal.sync.settings_query import effective_for
 
 LABELS = {ProviderName.GOOGLE: "Google", ProviderName.MICROSOFT: "Microsoft"}
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_BUSY = (ConnectionStatus.ACTIVE, ConnectionStatus.PAUSED_DELETIONS, ConnectionStatus.NEEDS_REAUTH)
+_BUSY = (
+    ConnectionStatus.ACTIVE,
+    ConnectionStatus.PAUSED_DELETIONS,
+    ConnectionStatus.NEEDS_REAUTH,
+    ConnectionStatus.AWAITING_APPROVAL,
+)
 
 
 @dataclass(frozen=True)
@@ -323,8 +328,11 @@ async def _store(
     if identity.tenant_id:
         conn.tenant_id = identity.tenant_id
     reauthorised = conn.calendar_id is not None and conn.activated_at is not None
-    conn.status = ConnectionStatus.ACTIVE if reauthorised else ConnectionStatus.PENDING
-    conn.status_reason, conn.consecutive_failures, conn.backoff_until = "", 0, None
+    waiting = conn.status is ConnectionStatus.AWAITING_APPROVAL  # re-authorised while it waits
+    if not waiting:
+        conn.status = ConnectionStatus.ACTIVE if reauthorised else ConnectionStatus.PENDING
+        conn.status_reason = ""
+    conn.consecutive_failures, conn.backoff_until = 0, None
     conn.last_authorized_at = now
     if reauthorised:
         conn.sync_requested_at = now
@@ -471,12 +479,15 @@ async def activate(
     backfill: Backfill,
 ) -> Connection:
     """Start syncing the chosen calendar (the seat is checked again: it may have been removed
-    while the account was being authorised)."""
+    while the account was being authorised). When ``connections.require_approval`` is in force
+    for the case manager and the connection was never approved, it waits as
+    ``awaiting_approval`` instead (``services.approvals``)."""
     conn = await _connection(session, actor, connection_id, own=True)
     await _require_seat(session, actor)
     if not conn.refresh_token_enc or conn.status not in (
         ConnectionStatus.PENDING,
         ConnectionStatus.ACTIVE,
+        ConnectionStatus.AWAITING_APPROVAL,
     ):
         raise Conflict(f"the connection is {conn.status.value}: authorise it first")
     if not calendar_id.strip():
@@ -485,8 +496,9 @@ async def activate(
     conn.calendar_id, conn.calendar_name = calendar_id, calendar_name.strip()[:300]
     conn.step_reminders, conn.backfill = step_reminders, backfill
     conn.status, conn.status_reason = ConnectionStatus.ACTIVE, ""
-    conn.activated_at = conn.activated_at or now
     conn.sync_requested_at = now
+    if not await approvals.hold(session, actor, conn):  # waits when the firm asks for it
+        conn.activated_at = conn.activated_at or now
     audit.record(
         session,
         actor.firm_id,

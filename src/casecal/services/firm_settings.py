@@ -110,7 +110,7 @@ def _levels(stored: StoredLevels, key: str) -> dict[Level, Stored]:
 def _state(actor: Actor, scope: Scope, spec: SettingSpec, stored: StoredLevels) -> SettingState:
     levels = _levels(stored, spec.key)
     above = lock_above(spec, levels, scope.level)
-    writable = above is None and _may_write(actor, scope, spec)
+    writable = above is None and scope.level in spec.settable_at and _may_write(actor, scope, spec)
     return SettingState(
         spec=spec,
         effective=effective(spec, levels),
@@ -196,6 +196,8 @@ async def set_value(
     reach, 422 for a value that does not fit or a lock where none can be set."""
     spec = spec_of(key)
     await _writable(session, actor, scope, spec)
+    if scope.level not in spec.settable_at:
+        raise ValidationFailed(f"{spec.key} is not set at the {scope.level} level", field="key")
     parsed = _parse(spec, value)
     if locked and (scope.level not in spec.lockable_at or not actor.is_admin):
         raise ValidationFailed(f"{spec.key} cannot be locked at the {scope.level} level",

@@ -24,6 +24,8 @@ class PassOutcome(enum.StrEnum):
     SKIPPED_PENDING = "skipped:pending"
     SKIPPED_NEEDS_REAUTH = "skipped:needs_reauth"
     SKIPPED_AWAITING_CONSENT = "skipped:awaiting_consent"
+    SKIPPED_AWAITING_APPROVAL = "skipped:awaiting_approval"
+    """The connection waits for an admin's approval: no provider call at all."""
     SKIPPED_PAUSED_DELETIONS = "skipped:paused_deletions"
     SKIPPED_PAUSED_NO_SEAT = "skipped:paused_no_seat"
     SKIPPED_PAUSED_SUBSCRIPTION = "skipped:paused_subscription"

@@ -63,7 +63,8 @@ def setting_with_levels(
     spec = draw(specs)
     values = valid_values(spec) if valid else st.one_of(valid_values(spec), json_values)
     levels = {}
-    for level in draw(st.sets(st.sampled_from(TOP_DOWN))):
+    settable = [lv for lv in TOP_DOWN if lv in spec.settable_at]
+    for level in draw(st.sets(st.sampled_from(settable))):
         locked = draw(st.booleans()) if locks else False
         levels[level] = Stored(draw(values), locked=locked, set_by=uuid.uuid4())
     return spec, levels
@@ -189,10 +190,9 @@ def test_nothing_set_is_todays_behaviour() -> None:
     assert not settings.private(EntryKind.INTERVIEW)
     assert settings.providers_allowed() == {"google", "microsoft"}
     assert settings.invite_kinds() == frozenset()
-    # Settings of features not built yet are not offered (they come with SSO sign-in and
-    # the connection approval flow).
+    # Settings of features not built yet are not offered (it comes with SSO sign-in).
     assert "sso.ask_to_connect" not in CATALOGUE
-    assert "connections.require_approval" not in CATALOGUE
+    assert not settings.flag("connections.require_approval")  # connections sync at once
 
 
 def test_a_firm_lock_turning_court_dates_off_beats_a_user_who_turned_them_on() -> None:
@@ -243,3 +243,15 @@ def test_values_that_do_not_fit_are_refused_with_the_reason(
 def test_values_are_kept_in_normal_form() -> None:
     assert CATALOGUE["providers.allowed"].parse(["microsoft", "google"]) == ["google", "microsoft"]
     assert CATALOGUE["reminders.court_date"].parse([60, 1440, 60]) == [1440, 60]
+
+
+@given(st.booleans(), st.booleans())
+def test_a_value_stored_where_the_setting_is_not_set_is_never_in_force(
+    firm: bool, user: bool
+) -> None:
+    spec = CATALOGUE["connections.require_approval"]
+    assert spec.settable_at == {Level.FIRM, Level.TEAM}
+    levels = {Level.FIRM: Stored(firm, set_by=uuid.uuid4()),
+              Level.USER: Stored(user, set_by=uuid.uuid4())}  # fmt: skip
+    result = effective(spec, levels)
+    assert (result.value, result.source) == (firm, Source.FIRM)

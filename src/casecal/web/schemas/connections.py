@@ -21,6 +21,7 @@ class ConnectionPublic(BaseModel):
     provider: ProviderName
     status: ConnectionStatus = Field(
         description="`active`, `pending`, `needs_reauth`, `awaiting_consent`, "
+        "`awaiting_approval` (an admin approves it under `/approvals`; nothing syncs before), "
         "`paused_deletions` (confirm with `POST .../confirm-deletions`), `paused_no_seat` "
         "(the user's seat was removed), `paused_subscription` (the firm's subscription is "
         "not active) or `disconnected`. A paused connection resumes from where it stopped "

@@ -7,6 +7,7 @@ from importlib.util import find_spec
 from fastapi import APIRouter
 
 from casecal.web.ui import (
+    approval_routes,
     auth_routes,
     calendar_routes,
     entry_routes,
@@ -28,6 +29,7 @@ ui_router.include_router(users_routes.router)
 ui_router.include_router(settings_routes.router)
 ui_router.include_router(firm_settings_routes.router)
 ui_router.include_router(sso_routes.router)
+ui_router.include_router(approval_routes.router)
 
 for _optional in (
     "casecal.web.ui.connect_routes",

@@ -19,7 +19,7 @@ from casecal.services import connect as svc
 from casecal.services.approval_requests import request_approval
 from casecal.services.connections import get_connection
 from casecal.services.consents import start_admin_consent
-from casecal.store.tables import Backfill, ProviderName
+from casecal.store.tables import Backfill, ConnectionStatus, ProviderName
 from casecal.web.deps import SessionDep
 from casecal.web.ui.oauth_routes import shared_http
 from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn, settings_of
@@ -159,7 +159,8 @@ async def activate(
             session, signed.actor, connection_id, calendar_id=calendar_id,
             calendar_name=calendar_name, step_reminders=step_reminders, backfill=backfill,
         )  # fmt: skip
-        await start_syncing(request, connection_id)
+        if row.status is ConnectionStatus.ACTIVE:  # not while it awaits an admin's approval
+            await start_syncing(request, connection_id)
         return row
 
     return await run_form(request, session, signed, activate_and_start, "connected")

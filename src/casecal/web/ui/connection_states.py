@@ -98,6 +98,13 @@ _VIEWS = {
         ("modify", "disconnect"),
         "Grant consent for the tenant in the Microsoft admin consent panel below.",
     ),
+    ConnectionStatus.AWAITING_APPROVAL: StateView(
+        "awaiting_approval", "Awaiting approval", "warn",
+        "Your firm asks an admin to approve each calendar connection. Your calendar is "
+        "authorised; nothing syncs until it is approved, then syncing starts at once.",
+        ("disconnect",),
+        "Approve or decline it under Connections waiting for approval.",
+    ),
     ConnectionStatus.PAUSED_DELETIONS: StateView(
         "paused_deletions", "Paused by the deletion guard", "bad",
         "Many events disappeared at once, so sync stopped before deleting anything. "
@@ -136,7 +143,9 @@ def connection_state(facts: ConnectionFacts) -> StateView:
     if status is ConnectionStatus.AWAITING_CONSENT and facts.consent_granted:
         return _CONSENT_GRANTED
     view = _VIEWS[status]
-    if not facts.reason or status in (ConnectionStatus.ACTIVE, ConnectionStatus.DISCONNECTED):
+    own_words = (ConnectionStatus.ACTIVE, ConnectionStatus.DISCONNECTED,
+                 ConnectionStatus.AWAITING_APPROVAL)  # fmt: skip
+    if not facts.reason or status in own_words:
         return view
     if status is ConnectionStatus.AWAITING_CONSENT:  # the consent flow's own words
         return StateView(view.key, view.label, view.tone, facts.reason, view.actions,

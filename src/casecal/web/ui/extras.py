@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.config import Settings
-from casecal.services import audit
+from casecal.services import approvals, audit
 from casecal.services.access import Actor
 from casecal.services.consents import admin_consent_url, consent_panel
 from casecal.services.sync_view import connection_owners, people_names, tenant_domains
@@ -53,6 +53,7 @@ async def admin_extras(session: AsyncSession, actor: Actor, settings: Settings) 
         for e in events
     ]
     return {
+        "approvals_waiting": len(await approvals.waiting(session, actor)),
         "consents": await consent_panel(session, actor, settings),
         "tenant_domains": names.tenants,
         "audit": lines,

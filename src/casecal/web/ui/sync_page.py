@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casecal.services import approvals
 from casecal.services import connections as conn_svc
 from casecal.services.access import Actor
 from casecal.services.connect import allowed_providers
@@ -93,6 +94,10 @@ class ManagerContext:
     conflicts: list[ConflictRecord] = field(default_factory=list)
     providers: tuple[ProviderName, ...] = tuple(ProviderName)
     """The providers the user may connect (``providers.allowed``): the only buttons shown."""
+    declined: str = ""
+    """Why an admin declined the user's latest connection (shown until they connect again)."""
+    approver: bool = False
+    """The user administers a team, so they decide its connection approvals."""
 
     @property
     def can_connect(self) -> bool:
@@ -144,6 +149,9 @@ async def manager_context(session: AsyncSession, actor: Actor) -> ManagerContext
     row = current.get(actor.user_id)
     context = ManagerContext(subscription, seated, None)
     context.providers = await allowed_providers(session, actor)
+    context.approver = bool(await approvals.administered_teams(session, actor))
+    if row is None:
+        context.declined = await approvals.latest_decline(session, actor)
     if row is not None:
         context.connection = await connection_view(session, row)
         runs = await conn_svc.list_runs(session, actor, row.id, limit=RUNS_SHOWN)
