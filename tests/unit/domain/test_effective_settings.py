@@ -190,8 +190,7 @@ def test_nothing_set_is_todays_behaviour() -> None:
     assert not settings.private(EntryKind.INTERVIEW)
     assert settings.providers_allowed() == {"google", "microsoft"}
     assert settings.invite_kinds() == frozenset()
-    # Settings of features not built yet are not offered (it comes with SSO sign-in).
-    assert "sso.ask_to_connect" not in CATALOGUE
+    assert not settings.flag("sso.ask_to_connect")
     assert not settings.flag("connections.require_approval")  # connections sync at once
 
 
