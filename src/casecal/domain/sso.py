@@ -21,6 +21,7 @@ class SsoKind(enum.StrEnum):
     ENTRA = "entra"
     GOOGLE = "google"
     OIDC = "oidc"
+    SAML = "saml"
 
     @property
     def label(self) -> str:
@@ -28,6 +29,7 @@ class SsoKind(enum.StrEnum):
             SsoKind.ENTRA: "Microsoft Entra ID",
             SsoKind.GOOGLE: "Google Workspace",
             SsoKind.OIDC: "Another OpenID Connect provider (Okta, Ping, Keycloak...)",
+            SsoKind.SAML: "SAML 2.0 (ADFS, Okta, Ping, Shibboleth...)",
         }[self]
 
 

@@ -130,6 +130,8 @@ async def save_config(
         kind = SsoKind(given.kind)
     except ValueError:
         raise SsoSettingRejected("Choose the kind of identity provider.") from None
+    if kind is SsoKind.SAML:  # its own form: casecal.services.saml.save_saml_config
+        raise SsoSettingRejected("Set up SAML with the SAML form below.")
     try:
         domains = parse_domains(given.domains)
         tenants = parse_tenants(given.tenants) if kind is SsoKind.ENTRA else ()

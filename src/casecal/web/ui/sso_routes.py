@@ -25,6 +25,7 @@ from casecal.services.sso import (
 )
 from casecal.store.tables import User
 from casecal.web.deps import SessionDep
+from casecal.web.ui import saml_routes
 from casecal.web.ui.auth_routes import login_page, safe_next, signed_in_response
 from casecal.web.ui.prompt_reasons import PROMPT_PAGE
 from casecal.web.ui.session import (
@@ -38,6 +39,7 @@ from casecal.web.ui.session import (
 from casecal.web.ui.templating import render
 
 router = APIRouter()
+router.include_router(saml_routes.router)
 
 SSO_COOKIE = "casecal_sso"
 PAGE = "/single-sign-on"
@@ -72,6 +74,9 @@ async def sign_in_with_firm(
             error="Your email's domain does not sign in to CaseCal through a firm account. "
             "Sign in with your email and password below.",
         )  # fmt: skip
+    if config.kind == SsoKind.SAML:
+        return await saml_routes.start_saml(request, session, config, email=address,
+                                            next_url=target)  # fmt: skip
     cookie = secrets.token_urlsafe(32)
     settings = settings_of(request)
     try:
@@ -136,6 +141,7 @@ async def _page(
         return render(request, "sso_admin.html", {"error": exc.detail}, signed=signed,
                       status_code=exc.status_code)  # fmt: skip
     context = _form_context(view or stored, request) | {"error": error}
+    context |= await saml_routes.saml_context(request, session, signed)
     if request.query_params.get("done") == "sso-saved":
         context["notice"] = "Single sign-on saved."
     return render(request, "sso_admin.html", context, signed=signed, status_code=status_code)
