@@ -3,6 +3,7 @@ exactly the validation a real client's data would."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -15,10 +16,17 @@ from sqlalchemy import select
 
 from casecal.auth.passwords import hash_password
 from casecal.config import Settings
-from casecal.demo_stack import DemoAddresses
+from casecal.demo_stack import SSO_CLIENT, SSO_DOMAIN, SSO_PEOPLE, SSO_TENANT, DemoAddresses
+from casecal.domain.connect_prompt import ASK_TO_CONNECT, SEAT_AT_PROVISIONING
+from casecal.domain.settings_catalog import Level
+from casecal.domain.sso import SsoKind
+from casecal.services.access import Actor
+from casecal.services.firm_settings import Scope, set_value
 from casecal.services.firms import create_firm
+from casecal.services.sso import SsoInput, save_config
+from casecal.services.subscriptions import activate_subscription, request_subscription
 from casecal.store.db import make_engine, make_sessionmaker
-from casecal.store.tables import User
+from casecal.store.tables import Role, User
 from casecal.web.app import create_app
 
 FIRM_NAME = "Rivera & Okafor Immigration Law"
@@ -34,6 +42,7 @@ CASES = [
     ("IMM-2026-0203", "Olusegun Adeyemi", "Removal Defense", "A345-678-901", [1, 2]),
 ]
 ZONE = "America/New_York"
+SSO_FIRM_NAME = "Northwind Legal"
 DEMO_PASSWORD = "casecal-demo"  # noqa: S105 - the printed, well-known demo sign-in
 HOLIDAYS = frozenset({(1, 1), (6, 19), (7, 4), (11, 11), (12, 25), (12, 26)})
 """Days (month, day) no firm books a hearing, an interview or a review on: the demo reads as
@@ -54,6 +63,9 @@ class SeededDemo:
     users: list[dict[str, Any]] = field(default_factory=list)
     """Each: email, name, role, id, token."""
     counts: dict[str, int] = field(default_factory=dict)
+    sso_firm_id: str = ""
+    """The second demo firm: single sign-on through the emulated Entra ID, the connect prompt
+    on."""
 
 
 def _at(day: date, hour: int, minute: int = 0) -> str:
@@ -90,8 +102,35 @@ async def seed_demo(settings: Settings, today: date | None = None) -> SeededDemo
         ) as client,
     ):
         await _seed_through_api(client, seeded, today)
+    seeded.sso_firm_id = await seed_sso_firm(settings)
     await _set_passwords(settings)
     return seeded
+
+
+async def seed_sso_firm(settings: Settings) -> str:
+    """Northwind Legal signs in through its Entra ID tenant (``demo_stack.SSO_TENANT``): a
+    newcomer of its domain gets an account and a seat at their first sign-in and is asked to
+    connect their calendar (``sso.ask_to_connect``, locked for the firm). Its firm admin also
+    has the demo password. Returns the firm's id."""
+    (admin_email, admin_name), *_ = SSO_PEOPLE
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            made = await create_firm(session, name=SSO_FIRM_NAME, admin_email=admin_email,
+                                     admin_name=admin_name, time_zone=ZONE)  # fmt: skip
+            admin = Actor(made.admin_user_id, made.firm_id, Role.FIRM_ADMIN)
+            await request_subscription(session, admin)
+            await activate_subscription(session, admin)
+            firm = Scope(Level.FIRM, made.firm_id)
+            await set_value(session, admin, firm, ASK_TO_CONNECT, True, locked=True)
+            await set_value(session, admin, firm, SEAT_AT_PROVISIONING, True, locked=False)
+            given = SsoInput(kind=SsoKind.ENTRA.value, client_id=SSO_CLIENT[0],
+                             client_secret=SSO_CLIENT[1], tenants=SSO_TENANT, domains=SSO_DOMAIN,
+                             enabled=True, allow_provisioning=True)  # fmt: skip
+            await save_config(session, settings, admin, given)
+    finally:
+        await engine.dispose()
+    return str(made.firm_id)
 
 
 async def _set_passwords(settings: Settings) -> None:
@@ -213,4 +252,19 @@ def print_demo(
         say(f"  4. Sign in as {MANAGERS[2][0]} and use Sign in with Google the same way.")
         say("  5. Change an event in an emulated calendar: it reaches CaseCal's Calendar page")
         say("     on its own within seconds (the providers' push notifications).")
+        print_sso_demo(say, base)
     say(f"\nAPI:  curl -H 'Authorization: Bearer {seeded.admin_token}' {base}/api/v1/court-dates\n")
+
+
+def print_sso_demo(say: Callable[[str], None], base: str) -> None:
+    """How to sign in to the SSO demo firm and meet the connect prompt."""
+    (admin_email, _), (newcomer, _), (other, _) = SSO_PEOPLE
+    say(f"\n[bold]Single sign-on[/bold] - firm [cyan]{SSO_FIRM_NAME}[/cyan] signs in through "
+        "the emulated Entra ID:")  # fmt: skip
+    say(f'  1. Open {base}/login; under "Sign in with your firm\'s account" type')
+    say(f"     {newcomer} and continue; on the emulated Microsoft sign-in, Accept.")
+    say("  2. CaseCal creates Sam's account with a seat and asks him to Connect Microsoft 365")
+    say("     (the firm turned the connect prompt on and locked it). Connect, pick the calendar.")
+    say(f'  3. Or sign in as {other} and answer "Not now": Calendar Sync says why.')
+    say(f"  The firm admin {admin_email} (demo password) sees it in Firm settings and")
+    say("  Single sign-on.")

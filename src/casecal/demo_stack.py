@@ -26,6 +26,19 @@ from casecal.mailcatcher import MailCatcher, mail_routes
 GOOGLE_CLIENT = ("casecal-demo-google", "demo-google-secret")
 MICROSOFT_CLIENT = ("casecal-demo-microsoft", "demo-microsoft-secret")
 DEMO_DOMAIN = "rivera-okafor.example"
+SSO_CLIENT = ("casecal-demo-sso", "demo-sso-secret")
+"""CaseCal's single sign-on app in the SSO demo firm's Entra ID tenant."""
+SSO_DOMAIN = "northwind-legal.example"
+SSO_TENANT = "4b0d5c3a-2f1e-4d6b-9a8c-7e5f3d2c1b0a"
+"""The SSO demo firm's Entra ID tenant: a fixed id, so CaseCal's seeding (another process)
+names the tenant the emulators serve."""
+SSO_PEOPLE = (
+    (f"admin@{SSO_DOMAIN}", "Nadia Brooks"),
+    (f"sam.reyes@{SSO_DOMAIN}", "Sam Reyes"),
+    (f"lee.park@{SSO_DOMAIN}", "Lee Park"),
+)
+"""The tenant's people: the firm admin (a CaseCal account with the demo password) and two
+case managers CaseCal does not know yet (created at their first single sign-on)."""
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT = 30.0
 
@@ -94,7 +107,19 @@ def seed_demo_providers(emulators: Emulators, casecal_url: str) -> str:
     microsoft.add_user(tenant, f"maria.lopez@{DEMO_DOMAIN}", "Maria Lopez")
     microsoft.add_user(tenant, f"james.okafor@{DEMO_DOMAIN}", "James Okafor")
     microsoft.allow_http_notification_urls = True
+    seed_sso_tenant(emulators, casecal_url)
     return tenant
+
+
+def seed_sso_tenant(emulators: Emulators, casecal_url: str) -> None:
+    """The SSO demo firm's Entra ID tenant: its people sign in to CaseCal with it (CaseCal's
+    SSO app) and connect their Outlook calendars (CaseCal's Microsoft app, which the tenant
+    lets its users consent to themselves)."""
+    microsoft = emulators.microsoft
+    microsoft.register_app(*SSO_CLIENT, [f"{casecal_url}/sso/callback"])
+    microsoft.add_tenant(tenant_id=SSO_TENANT, domain=SSO_DOMAIN)
+    for index, (email, name) in enumerate(SSO_PEOPLE):
+        microsoft.add_user(SSO_TENANT, email, name, is_admin=index == 0)
 
 
 def build_demo_emulators(casecal_url: str, catcher: MailCatcher) -> Emulators:
