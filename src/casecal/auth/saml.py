@@ -180,8 +180,10 @@ def _reason_of(exc: Exception) -> SsoRefused:
     text = str(exc)
     if isinstance(exc, UnsolicitedResponse) or "don't recall" in text:
         return _refused("unknown_request", "it answers no sign-in started in this browser")
-    if isinstance(exc, SignatureError) or "Signature missing" in text:
+    if "signature missing" in text.lower():
         return _refused("unsigned", "its assertion is not signed by your firm's identity provider")
+    if isinstance(exc, SignatureError):
+        return _refused("bad_signature", "its signature does not verify")
     if type(exc).__name__ == "MissingKey":  # no key of the metadata for that issuer
         return _refused("issuer", "it was issued by another identity provider")
     if isinstance(exc, ResponseLifetimeExceed):

@@ -27,7 +27,7 @@ from saml2.metadata import create_metadata_string
 from saml2.s_utils import factory
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT
 from saml2.sigver import get_xmlsec_binary, pre_signature_part
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -140,6 +140,7 @@ class SamlIdp:
         assertion_id: str | None = None,
         sign_assertion: bool = True,
         issuer: str | None = None,
+        sha1: bool = False,
     ) -> str:
         """A SAMLResponse (base64) answering ``seen``; each keyword bends one thing."""
         now = datetime.now(UTC)
@@ -210,7 +211,8 @@ class SamlIdp:
         if sign_assertion:
             assertion.signature = pre_signature_part(
                 assertion.id, self.server.sec.my_cert, 1,
-                digest_alg=DIGEST_SHA256, sign_alg=SIG_RSA_SHA256,
+                digest_alg=DIGEST_SHA1 if sha1 else DIGEST_SHA256,
+                sign_alg=SIG_RSA_SHA1 if sha1 else SIG_RSA_SHA256,
             )  # fmt: skip
         response.assertion = [assertion]
         xml = str(response)
