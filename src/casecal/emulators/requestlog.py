@@ -18,6 +18,10 @@ class LoggedRequest:
     duration_ms: float
     account: str | None
     """The account (Google email / Graph user) the bearer token belongs to, when known."""
+    page: str = ""
+    """The interactive page the identity endpoints served, if any: ``sign_in`` (the account
+    picker) or ``consent`` (a consent screen shown, or accepted on the user's behalf when
+    auto-approving)."""
 
 
 @dataclass
@@ -37,11 +41,22 @@ class RequestLog:
             and (path_contains is None or path_contains in e.path)
         ]
 
+    def pages(self, page: str) -> list[LoggedRequest]:
+        """The requests that served ``page`` (``sign_in`` or ``consent``)."""
+        return [e for e in self.entries if e.page == page]
+
     def count(self, method: str | None = None, path_contains: str | None = None) -> int:
         return len(self.matching(method, path_contains))
 
 
 AccountResolver = Callable[[Scope], str | None]
+PAGE_MARK = "emulator_page"
+"""The ``request.state`` attribute a handler sets to name the page it served."""
+
+
+def mark_page(scope: Scope, page: str) -> None:
+    """Record in the request log that this request served ``page`` (``sign_in``, ``consent``)."""
+    scope.setdefault("state", {})[PAGE_MARK] = page
 
 
 class RequestLogMiddleware:
@@ -59,6 +74,7 @@ class RequestLogMiddleware:
             return
         status = 500
         started = time.perf_counter()
+        marks: dict[str, str] = scope.setdefault("state", {})  # a handler's ``request.state``
 
         async def record_status(message: Message) -> None:
             nonlocal status
@@ -77,5 +93,6 @@ class RequestLogMiddleware:
                     status=status,
                     duration_ms=(time.perf_counter() - started) * 1000,
                     account=self.resolve_account(scope),
+                    page=str(marks.get(PAGE_MARK, "")),
                 )
             )

@@ -7,10 +7,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casecal.auth import oauth
 from casecal.auth.states import OAuthRefused, consume_state, create_state
@@ -26,6 +27,7 @@ from casecal.store.tables import (
     User,
     utcnow,
 )
+from casecal.sync.outbox_rows import note_outbox_users
 
 CONSENT_SCOPE = "https://graph.microsoft.com/.default"
 READY_REASON = (
@@ -46,6 +48,10 @@ class TenantConsentView:
     status: str
     consent_url: str
     waiting: list[WaitingUser]
+    provider: ProviderName = ProviderName.MICROSOFT
+    consented_by: str = ""
+    consented_at: datetime | None = None
+    """Who recorded the consent and when (kept after a withdrawal: who had granted it)."""
 
 
 def admin_consent_url(settings: Settings, tenant_id: str, *, state: str | None = None) -> str:
@@ -77,7 +83,7 @@ async def mark_tenant_required(
     if row is None:
         row = TenantConsent(id=uuid.uuid4(), firm_id=firm_id, tenant_id=tenant_id)
         session.add(row)
-    row.status, row.requested_at, row.consented_at = "required", utcnow(), None
+    row.status, row.requested_at = "required", utcnow()
     await session.flush()
     return row
 
@@ -216,6 +222,81 @@ async def consent_panel(
             status=row.status,
             consent_url=admin_consent_url(settings, row.tenant_id),
             waiting=[WaitingUser(n, e) for t, n, e in waiting if t == row.tenant_id],
+            provider=row.provider,
+            consented_by=row.consented_by,
+            consented_at=row.consented_at,
         )
         for row in rows
     ]
+
+
+WITHDRAWN_REASON = (
+    "Your organisation's administrator withdrew CaseCal's access to calendars, so syncing has "
+    "stopped. Nothing was deleted. Your IT admin grants consent again with the tenant-wide "
+    "consent link; then finish with Modify."
+)
+_CUT_OFF = (ConnectionStatus.PENDING, ConnectionStatus.AWAITING_APPROVAL)
+"""States of a connection that runs no pass, so would not find a withdrawal itself."""
+
+
+async def consent_lost(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    connection_id: uuid.UUID,
+) -> int:
+    """A pass found the consent of a Microsoft connection's tenant gone (the token endpoint
+    answered AADSTS65001 / consent_required): the tenant is recorded as needing consent again
+    (the panel offers the link), the connection says so in words, the tenant's connections that
+    run no pass (waiting for a calendar or an approval) wait for consent too, and its active
+    ones are asked for a pass at once, so each finds out in its next pass. Returns how many
+    other connections were turned or asked."""
+    async with sessionmaker() as session:
+        conn = await session.get(Connection, connection_id)
+        if (
+            conn is None
+            or conn.status is not ConnectionStatus.AWAITING_CONSENT
+            or conn.provider is not ProviderName.MICROSOFT
+            or not conn.tenant_id
+        ):
+            return 0
+        firm_id, tenant = conn.firm_id, conn.tenant_id
+        row = await session.scalar(
+            select(TenantConsent).where(
+                TenantConsent.firm_id == firm_id, TenantConsent.tenant_id == tenant
+            )
+        )
+        was = row.status if row is not None else ""
+        await mark_tenant_required(session, firm_id, tenant, consented=False)
+        conn.status_reason = WITHDRAWN_REASON
+        same_tenant = (
+            Connection.firm_id == firm_id,
+            Connection.tenant_id == tenant,
+            Connection.provider == ProviderName.MICROSOFT,
+            Connection.id != conn.id,
+        )
+        turned = await session.execute(
+            update(Connection)
+            .where(
+                *same_tenant,
+                Connection.status.in_(_CUT_OFF),
+                Connection.refresh_token_enc.is_not(None),
+            )
+            .values(status=ConnectionStatus.AWAITING_CONSENT, status_reason=WITHDRAWN_REASON)
+        )
+        active = await session.scalars(
+            select(Connection.user_id).where(
+                *same_tenant, Connection.status == ConnectionStatus.ACTIVE
+            )
+        )
+        users = frozenset(active.all())
+        await session.execute(
+            update(Connection)
+            .where(*same_tenant, Connection.status == ConnectionStatus.ACTIVE)
+            .values(sync_requested_at=utcnow())
+        )
+        note_outbox_users(session, firm_id, users)  # kicked once this commits
+        if was == "consented":
+            audit.record(session, firm_id, None, "consent.withdrawn", f"tenant:{tenant}",
+                         {"connection_id": str(conn.id)})  # fmt: skip
+        await session.commit()
+        return int(turned.rowcount or 0) + len(users)  # type: ignore[attr-defined]

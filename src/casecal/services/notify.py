@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casecal.config import Settings
 from casecal.services import audit
+from casecal.services.consents import consent_lost
 from casecal.services.mail import send_mail
 from casecal.store.tables import AuditEvent, Connection, ConnectionStatus, User
 
@@ -36,6 +37,9 @@ async def connection_status_changed(
     reason: str,
 ) -> None:
     """The engine's ``on_status`` listener (wrap it with the sessionmaker and settings)."""
+    if status is ConnectionStatus.AWAITING_CONSENT:  # a tenant's consent found withdrawn
+        await consent_lost(sessionmaker, settings, connection_id)
+        return
     if status is not ConnectionStatus.NEEDS_REAUTH:
         return
     async with sessionmaker() as session:

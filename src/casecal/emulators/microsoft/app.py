@@ -169,6 +169,23 @@ class MicrosoftEmulator:
     def grant_admin_consent(self, tenant_id: str, client_id: str) -> None:
         consent.grant_admin(self._tenant(tenant_id), client_id, None)
 
+    def withdraw_admin_consent(self, tenant_id: str, client_id: str) -> int:
+        """The tenant's admin withdraws consent for an app (removes its permission grants, as
+        deleting them from the enterprise application does): every grant of the tenant's users
+        goes too, their live access tokens for the app stop working, and refreshing them fails
+        with invalid_grant AADSTS65001 (consent_required). Returns the access tokens cut off."""
+        tenant = self._tenant(tenant_id)
+        tenant.admin_grants.pop(client_id, None)
+        oids = {u.oid for u in self.state.users.values() if u.tenant_id == tenant.id}
+        for oid in oids:
+            self.state.users[oid].grants.pop(client_id, None)
+        cut = 0
+        for token in self.state.access_tokens.values():
+            if token.oid in oids and token.client_id == client_id and not token.revoked:
+                token.revoked = True
+                cut += 1
+        return cut
+
     def revoke_consent(self, upn_or_oid: str, client_id: str) -> None:
         """Withdraw a user's own consent and the tenant's admin consent for an app."""
         user = self._user(upn_or_oid)

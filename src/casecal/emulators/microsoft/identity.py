@@ -23,6 +23,7 @@ from casecal.emulators.microsoft.identity_pages import (
 )
 from casecal.emulators.microsoft.state import AuthCode, MicrosoftState
 from casecal.emulators.microsoft.urls import base_url
+from casecal.emulators.requestlog import mark_page
 
 
 class Identity:
@@ -109,7 +110,7 @@ class Identity:
                 raise IdentityError(
                     "access_denied", 65004, "User declined to consent to access the app."
                 )
-            return self._sign_in(tenant, params, hint, graph, oidc)
+            return self._sign_in(request, tenant, params, hint, graph, oidc)
         except IdentityError as exc:
             return redirect(
                 uri,
@@ -122,7 +123,13 @@ class Identity:
             )
 
     def _sign_in(
-        self, tenant: str, params: dict[str, str], hint: str, graph: list[str], oidc: list[str]
+        self,
+        request: Request,
+        tenant: str,
+        params: dict[str, str],
+        hint: str,
+        graph: list[str],
+        oidc: list[str],
     ) -> Response:
         user = self.state.user_by_upn(hint)
         if user is None or not consent.tenant_matches(self.state, tenant, user):
@@ -141,6 +148,7 @@ class Identity:
                     "consent_required", 65001, "The user has not consented to use the application."
                 )
             consent.grant_user(user, client_id, graph)
+            mark_page(request.scope, "consent")  # the user was asked (auto-approve: accepted)
         code = secrets.token_urlsafe(32)
         self.state.codes[code] = AuthCode(
             code,
@@ -160,6 +168,7 @@ class Identity:
     def _sign_in_page(
         self, request: Request, params: dict[str, str], title: str = "Sign in to your account"
     ) -> HTMLResponse:
+        mark_page(request.scope, "consent" if "adminconsent" in request.url.path else "sign_in")
         return sign_in_page(request, params, [u.upn for u in self.state.users.values()], title)
 
     # -- admin consent -------------------------------------------------------------------

@@ -13,10 +13,12 @@ from sqlalchemy import select
 
 from casecal.domain.settings_catalog import Level
 from casecal.errors import DomainError
+from casecal.services.consents import consent_panel
 from casecal.services.firm_settings import read_settings, resolve_scope
+from casecal.services.sync_view import tenant_domains
 from casecal.store.tables import Team
 from casecal.web.deps import SessionDep
-from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn
+from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn, settings_of
 from casecal.web.ui.setting_forms import apply_form, rows_of
 from casecal.web.ui.templating import render
 
@@ -59,6 +61,9 @@ async def _page(
     context["team"] = next((t for t in teams if t.id == scope.team_id), None)
     context["rows"] = await rows_of(session, actor.firm_id, states, you=actor.user_id)
     context["hidden"] = {} if scope.team_id is None else {"team_id": str(scope.team_id)}
+    if scope.team_id is None:  # the firm's one consent for the calendar integration
+        context["consents"] = await consent_panel(session, actor, settings_of(request))
+        context["tenant_domains"] = await tenant_domains(session, actor.firm_id)
     return render(request, "firm_settings.html", context, signed=signed, status_code=status_code)
 
 
