@@ -14,8 +14,13 @@ from saml_world import DOMAIN, SamlWorld, make_world
 from sqlalchemy import select
 
 from casecal.config import Settings
+from casecal.domain.settings_catalog import Level
+from casecal.services.access import Actor
+from casecal.services.firm_settings import Scope, set_value
+from casecal.services.subscriptions import activate_subscription, add_seat, request_subscription
 from casecal.store.sso_tables import SsoIdentity
 from casecal.store.tables import Role
+from casecal.web.ui.prompt_reasons import PROMPT_PAGE
 
 
 @pytest.fixture
@@ -130,3 +135,22 @@ async def test_the_request_casecal_sends_names_its_acs_and_entity(world: SamlWor
     seen = await world.start(world.browser(), f"cara@{DOMAIN}")
     assert seen.acs_url == f"http://testserver{world.acs_path}"
     assert seen.sp_entity_id == f"http://testserver/sso/saml/{world.firm_id}/metadata"
+
+
+async def test_as_after_any_sso_sign_in_the_connect_prompt_follows_when_the_firm_asks(
+    world: SamlWorld,
+) -> None:
+    await world.configure()
+    admin = Actor.of(world.admin)
+    async with world.app.state.sessionmaker() as session:
+        await request_subscription(session, admin)
+        await activate_subscription(session, admin)
+        await add_seat(session, admin, world.cara.id)
+        await set_value(session, admin, Scope(Level.FIRM, world.firm_id), "sso.ask_to_connect",
+                        True, locked=True)  # fmt: skip
+    browser = world.browser()
+    done = await world.sign_in(f"cara@{DOMAIN}", browser=browser)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == PROMPT_PAGE
+    page = await browser.get(PROMPT_PAGE)
+    assert "<h1>Connect your calendar</h1>" in page.text

@@ -15,6 +15,7 @@ from casecal.auth.sso import SsoRefused, browser_binding, redirect_uri
 from casecal.domain.saml import MAX_RESPONSE_BYTES
 from casecal.domain.sso import SsoKind
 from casecal.errors import DomainError
+from casecal.services.connect_prompt import after_sso_sign_in
 from casecal.services.saml import (
     SamlInput,
     SamlView,
@@ -30,6 +31,7 @@ from casecal.store.tables import User
 from casecal.web.body_limit import BodyTooLarge, read_bounded
 from casecal.web.deps import SessionDep
 from casecal.web.ui.auth_routes import safe_next, signed_in_response
+from casecal.web.ui.prompt_reasons import PROMPT_PAGE
 from casecal.web.ui.session import CsrfChecked, SignedIn, settings_of
 from casecal.web.ui.templating import render
 
@@ -92,7 +94,8 @@ async def saml_metadata(request: Request, session: SessionDep, firm: str) -> Res
 
 @router.post("/sso/saml/{firm}/acs")
 async def saml_acs(request: Request, session: SessionDep, firm: str) -> Response:
-    """The IdP's answer (HTTP-POST binding): signed in, or a page saying why not."""
+    """The IdP's answer (HTTP-POST binding): signed in (then, as after any SSO sign-in, the
+    connect prompt when the firm's settings ask for it), or a page saying why not."""
     firm_id = _firm(firm)
     if firm_id is None:
         return _refused_page(request, "This is not a CaseCal sign-in address.", status_code=404)
@@ -115,7 +118,9 @@ async def saml_acs(request: Request, session: SessionDep, firm: str) -> Response
         return _refused_page(request, exc.detail)
     user = await session.get(User, done.user_id)
     assert user is not None  # just signed in, in this request
-    response = await signed_in_response(request, session, user, safe_next(done.next_url))
+    prompt = await after_sso_sign_in(session, user.firm_id, user.id, provisioned=done.provisioned)
+    target = PROMPT_PAGE if prompt is not None else safe_next(done.next_url)
+    response = await signed_in_response(request, session, user, target)
     response.delete_cookie(SAML_COOKIE, path=COOKIE_PATH)
     return response
 
