@@ -223,20 +223,18 @@ class SamlIdp:
             )  # fmt: skip
         return base64.b64encode(xml.encode() if isinstance(xml, str) else xml).decode()
 
-    def asgi_app(self, people: dict[str, str]) -> Starlette:
-        """The IdP's sign-in page over HTTP: it shows the person it will sign in (``people``:
-        login hint -> address; the first one when there is no hint) and a button that posts
-        the signed response to CaseCal's ACS (HTTP-POST binding)."""
+    def asgi_app(self, email: str, name: str) -> Starlette:
+        """The IdP's sign-in page over HTTP: it shows the person it signs in and a button that
+        posts the signed response to CaseCal's ACS (HTTP-POST binding)."""
 
         async def sso(request: Request) -> Response:
             seen = self.read_request(str(request.url))
-            email = next(iter(people.values()))
-            answer = self.response(seen, email, attributes={"displayName": [people_name(email)]})
+            answer = self.response(seen, email, attributes={"displayName": [name]})
             page = (
                 "<!doctype html><html><head><title>Firm identity provider</title></head>"
                 "<body style='font-family:sans-serif;margin:3em'>"
                 "<h1>Firm identity provider (SAML)</h1>"
-                f"<p>Signing in <strong>{html.escape(email)}</strong> to "
+                f"<p>Signing in <strong>{html.escape(name)}</strong> ({html.escape(email)}) to "
                 f"<code>{html.escape(seen.sp_entity_id)}</code>.</p>"
                 f"<form method='post' action='{html.escape(seen.acs_url)}'>"
                 f"<input type='hidden' name='SAMLResponse' value='{answer}'>"
@@ -245,10 +243,6 @@ class SamlIdp:
             return HTMLResponse(page)
 
         return Starlette(routes=[Route("/sso", sso)])
-
-
-def people_name(email: str) -> str:
-    return email.split("@")[0].replace(".", " ").title()
 
 
 __all__ = ["NAMEID_FORMAT_EMAILADDRESS", "NAMEID_FORMAT_PERSISTENT", "AuthnRequestSeen", "SamlIdp"]
