@@ -132,6 +132,16 @@ def admin_consent_redirect_uri(settings: Settings) -> str:
     return f"{settings.base_url.rstrip('/')}/oauth/microsoft/adminconsent/callback"
 
 
+def google_install_redirect_uri(settings: Settings) -> str:
+    """Where a Google Workspace admin returns after installing CaseCal for their domain."""
+    return f"{settings.base_url.rstrip('/')}/oauth/google/install/callback"
+
+
+def google_install_endpoint(settings: Settings) -> str:
+    """The Workspace Marketplace's admin install for a whole domain."""
+    return f"{settings.google_auth_base_url.rstrip('/')}/marketplace/install"
+
+
 def client_credentials(settings: Settings, provider: ProviderName) -> tuple[str, str]:
     if provider is ProviderName.GOOGLE:
         return settings.google_client_id, settings.google_client_secret
@@ -159,18 +169,23 @@ def authorization_url(
     login_hint: str,
     tenant: str | None = None,
     authorize: str | None = None,
+    installed_for: str = "",
 ) -> str:
     """The provider's authorize URL: code flow, PKCE S256, the exact redirect URI, a nonce and
     the case manager's address as ``login_hint``. Google also gets offline access and a forced
-    consent screen (the only way to be sure of a refresh token). ``authorize`` is the endpoint
-    from ``endpoints``; without it, the conventional path."""
+    consent screen (the only way to be sure of a refresh token), except for a Workspace domain
+    where the admin installed the app for everyone (``installed_for``: that domain, sent as
+    ``hd``): its users see no consent screen. ``authorize`` is the endpoint from
+    ``endpoints``; without it, the conventional path."""
     extra: dict[str, str] = {
         "code_challenge": create_s256_code_challenge(code_verifier),
         "code_challenge_method": "S256",
         "nonce": nonce,
         "login_hint": login_hint,
     }
-    if provider is ProviderName.GOOGLE:
+    if provider is ProviderName.GOOGLE and installed_for:
+        extra |= {"access_type": "offline", "hd": installed_for}
+    elif provider is ProviderName.GOOGLE:
         extra |= {"access_type": "offline", "prompt": "consent"}
     else:
         extra["response_mode"] = "query"

@@ -152,7 +152,7 @@ def token_error(status: int, body: dict[str, Any], provider: str) -> ProviderErr
     codes = {int(c) for c in body.get("error_codes", []) if str(c).isdigit()}
     codes |= {int(c) for c in _AADSTS.findall(description)}
     message = f"{error}: {description}" if description else error or f"HTTP {status}"
-    if codes & AAD_ADMIN_CONSENT:
+    if codes & AAD_ADMIN_CONSENT or error == "admin_policy_enforced":  # Workspace admin's block
         return ConsentRequired(message, provider=provider, status=status, reason=error, admin=True)
     if codes & AAD_CONSENT or error == "consent_required":
         return ConsentRequired(message, provider=provider, status=status, reason=error)

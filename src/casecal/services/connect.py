@@ -31,7 +31,7 @@ from casecal.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from casecal.providers.base import CalendarInfo, Provider
 from casecal.providers.errors import ProviderError
 from casecal.providers.tokens import TokenSet
-from casecal.services import approvals, audit
+from casecal.services import approvals, audit, consents
 from casecal.services.access import Actor
 from casecal.services.consents import admin_consent_url, mark_tenant_required
 from casecal.store.tables import (
@@ -184,6 +184,12 @@ async def start_connect(
         if http is not None
         else None
     )
+    hint = conn.account_email or user.email
+    installed = (
+        await consents.installed_domain(session, actor.firm_id, hint)
+        if provider is ProviderName.GOOGLE
+        else ""
+    )
     url = oauth.authorization_url(
         settings,
         provider,
@@ -191,8 +197,9 @@ async def start_connect(
         state=state.state,
         code_verifier=state.code_verifier,
         nonce=state.nonce,
-        login_hint=conn.account_email or user.email,
-        tenant=conn.tenant_id,
+        login_hint=hint,
+        tenant=conn.tenant_id if provider is ProviderName.MICROSOFT else None,
+        installed_for=installed,
     )
     await session.commit()
     return url
@@ -232,6 +239,8 @@ async def complete_connect(
     if "error" in params:
         if provider is ProviderName.MICROSOFT and oauth.needs_admin_consent(dict(params)):
             return await _awaiting_consent(session, settings, http, actor, conn, user)
+        if provider is ProviderName.GOOGLE and params["error"] == "admin_policy_enforced":
+            return await _awaiting_google_install(session, actor, conn, user)
         why = oauth.first_line(params.get("error_description", "")) or params["error"]
         return await _refuse(
             session,
@@ -279,6 +288,8 @@ async def complete_connect(
             f"CaseCal's security check ({exc.reason}). Nothing was connected.",
         )
     identity = await _with_verified_domain(http, settings, account_claims(provider, claims))
+    if provider is ProviderName.GOOGLE:  # a Workspace account's domain: its admin's install
+        conn.tenant_id = str(claims.get("hd") or "").lower()[:64] or conn.tenant_id
     if provider is ProviderName.GOOGLE:
         missing = oauth.missing_google_scopes(settings, str(token.get("scope", "")))
         if missing:
@@ -418,6 +429,22 @@ async def _awaiting_consent(
         "click Modify to finish, without needing IT again."
     )
     return ConnectOutcome("awaiting_consent", conn.id, message, url, user.email)
+
+
+async def _awaiting_google_install(
+    session: AsyncSession, actor: Actor, conn: Connection, user: User
+) -> ConnectOutcome:
+    """Google answered ``admin_policy_enforced``: the Workspace admin blocks CaseCal until
+    they install it for the domain (from CaseCal's Firm settings)."""
+    domain = user.email.rpartition("@")[2].lower()
+    conn.tenant_id = conn.tenant_id or domain[:64]
+    conn.status = ConnectionStatus.AWAITING_CONSENT
+    conn.status_reason = consents.GOOGLE_WAITING_REASON
+    audit.record(session, actor.firm_id, actor.user_id, "consent.required", f"domain:{domain}",
+                 {"connection_id": str(conn.id), "provider": "google"})  # fmt: skip
+    await session.commit()
+    return ConnectOutcome("awaiting_consent", conn.id, consents.GOOGLE_WAITING_REASON, None,
+                          user.email)  # fmt: skip
 
 
 async def resolve_tenant(http: httpx.AsyncClient, settings: Settings, domain: str) -> str:

@@ -244,20 +244,18 @@ async def consent_lost(
     settings: Settings,
     connection_id: uuid.UUID,
 ) -> int:
-    """A pass found the consent of a Microsoft connection's tenant gone (the token endpoint
-    answered AADSTS65001 / consent_required): the tenant is recorded as needing consent again
+    """A pass found the consent of a connection's organisation gone (Microsoft's token endpoint
+    answered AADSTS65001 / consent_required; Google's, for a Workspace domain,
+    ``admin_policy_enforced``): the tenant or domain is recorded as needing consent again
     (the panel offers the link), the connection says so in words, the tenant's connections that
     run no pass (waiting for a calendar or an approval) wait for consent too, and its active
     ones are asked for a pass at once, so each finds out in its next pass. Returns how many
     other connections were turned or asked."""
     async with sessionmaker() as session:
         conn = await session.get(Connection, connection_id)
-        if (
-            conn is None
-            or conn.status is not ConnectionStatus.AWAITING_CONSENT
-            or conn.provider is not ProviderName.MICROSOFT
-            or not conn.tenant_id
-        ):
+        if conn is None or conn.status is not ConnectionStatus.AWAITING_CONSENT:
+            return 0
+        if not conn.tenant_id:  # a Google account outside Workspace: its own consent only
             return 0
         firm_id, tenant = conn.firm_id, conn.tenant_id
         row = await session.scalar(
@@ -266,12 +264,16 @@ async def consent_lost(
             )
         )
         was = row.status if row is not None else ""
+        provider = conn.provider
+        if provider is ProviderName.GOOGLE and row is None:
+            return 0  # no domain-wide install recorded: the account's own consent is at stake
         await mark_tenant_required(session, firm_id, tenant, consented=False)
-        conn.status_reason = WITHDRAWN_REASON
+        reason = WITHDRAWN_REASON if provider is ProviderName.MICROSOFT else GOOGLE_WAITING_REASON
+        conn.status_reason = reason
         same_tenant = (
             Connection.firm_id == firm_id,
             Connection.tenant_id == tenant,
-            Connection.provider == ProviderName.MICROSOFT,
+            Connection.provider == provider,
             Connection.id != conn.id,
         )
         turned = await session.execute(
@@ -281,7 +283,7 @@ async def consent_lost(
                 Connection.status.in_(_CUT_OFF),
                 Connection.refresh_token_enc.is_not(None),
             )
-            .values(status=ConnectionStatus.AWAITING_CONSENT, status_reason=WITHDRAWN_REASON)
+            .values(status=ConnectionStatus.AWAITING_CONSENT, status_reason=reason)
         )
         active = await session.scalars(
             select(Connection.user_id).where(
@@ -300,3 +302,130 @@ async def consent_lost(
                          {"connection_id": str(conn.id)})  # fmt: skip
         await session.commit()
         return int(turned.rowcount or 0) + len(users)  # type: ignore[attr-defined]
+
+
+# -- Google Workspace: the app installed by the domain's admin --------------------------------
+
+GOOGLE_INSTALL = "google_install"
+GOOGLE_READY_REASON = (
+    "Your Google Workspace admin installed CaseCal for your organisation. Click Modify to "
+    "finish connecting your calendar."
+)
+GOOGLE_WAITING_REASON = (
+    "Your Google Workspace administrator blocks CaseCal for your organisation "
+    "(admin_policy_enforced). Your firm admin installs it for the whole domain from CaseCal's "
+    "Firm settings; then finish with Modify."
+)
+
+
+def google_install_url(settings: Settings, *, state: str = "", login_hint: str = "") -> str:
+    """The Workspace admin install of CaseCal for a whole domain, returning to CaseCal."""
+    query = {
+        "client_id": settings.google_client_id,
+        "redirect_uri": oauth.google_install_redirect_uri(settings),
+    }
+    query |= {"state": state} if state else {}
+    query |= {"login_hint": login_hint} if login_hint else {}
+    return f"{oauth.google_install_endpoint(settings)}?{urlencode(query)}"
+
+
+async def installed_domain(session: AsyncSession, firm_id: uuid.UUID, email: str) -> str:
+    """The address's Workspace domain when its admin installed CaseCal for the whole domain
+    (recorded for this firm), else empty."""
+    domain = email.rpartition("@")[2].strip().lower()
+    if not domain:
+        return ""
+    status = await session.scalar(
+        select(TenantConsent.status).where(
+            TenantConsent.firm_id == firm_id,
+            TenantConsent.provider == ProviderName.GOOGLE,
+            TenantConsent.tenant_id == domain,
+        )
+    )
+    return domain if status == "consented" else ""
+
+
+async def start_google_install(
+    session: AsyncSession, settings: Settings, actor: Actor, *, browser_binding: str
+) -> str:
+    """The install link with a single-use state, for a firm admin who is also their Google
+    Workspace domain's super administrator."""
+    require_admin(actor, "install CaseCal for the Google Workspace domain")
+    user = await session.get(User, actor.user_id)
+    state = await create_state(
+        session,
+        firm_id=actor.firm_id,
+        user_id=actor.user_id,
+        provider=ProviderName.GOOGLE,
+        browser_binding=browser_binding,
+        redirect_uri=oauth.google_install_redirect_uri(settings),
+        purpose=GOOGLE_INSTALL,
+    )
+    await session.commit()
+    return google_install_url(
+        settings, state=state.state, login_hint=user.email if user is not None else ""
+    )
+
+
+async def complete_google_install(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    params: Mapping[str, str],
+    *,
+    browser_binding: str,
+) -> str:
+    """Record the domain-wide install from the Marketplace's redirect (per ``hd``) and tell the
+    case managers waiting on it; the message for the admin. Raises ``OAuthRefused``."""
+    require_admin(actor, "install CaseCal for the Google Workspace domain")
+    state = await consume_state(
+        session, params.get("state", ""), browser_binding=browser_binding, purpose=GOOGLE_INSTALL
+    )
+    if state.user_id != actor.user_id:
+        raise OAuthRefused("This install was started by another user. Start again.")
+    domain = params.get("hd", "").strip().lower()
+    if params.get("error") or params.get("installed", "").lower() != "true" or not domain:
+        why = params.get("error_description") or params.get("error") or "no domain named"
+        audit.record(session, actor.firm_id, actor.user_id, "consent.refused", "",
+                     {"provider": "google", "error": params.get("error", "")})  # fmt: skip
+        await session.commit()
+        raise OAuthRefused(f"Google did not install CaseCal for the domain ({why}).")
+    admin = await session.get(User, actor.user_id)
+    row = await session.scalar(
+        select(TenantConsent).where(
+            TenantConsent.firm_id == actor.firm_id, TenantConsent.tenant_id == domain
+        )
+    )
+    if row is None:
+        row = TenantConsent(id=uuid.uuid4(), firm_id=actor.firm_id, tenant_id=domain)
+        session.add(row)
+    row.provider, row.status, row.consented_at = ProviderName.GOOGLE, "consented", utcnow()
+    row.consented_by = admin.email if admin is not None else ""
+    waiting = (
+        await session.execute(
+            select(Connection, User)
+            .join(User, User.id == Connection.user_id)
+            .where(
+                Connection.firm_id == actor.firm_id,
+                Connection.provider == ProviderName.GOOGLE,
+                Connection.tenant_id == domain,
+                Connection.status == ConnectionStatus.AWAITING_CONSENT,
+            )
+        )
+    ).all()
+    for conn, _user in waiting:
+        conn.status_reason = GOOGLE_READY_REASON
+    audit.record(session, actor.firm_id, actor.user_id, "consent.granted", f"domain:{domain}",
+                 {"provider": "google", "waiting": len(waiting)})  # fmt: skip
+    await session.commit()
+    for conn, user in waiting:
+        link = f"{settings.base_url.rstrip('/')}/calendar-sync/connect/google?modify={conn.id}"
+        await send_mail(
+            settings, user.email, "CaseCal: your calendar can now be connected",
+            f"Hello {user.name},\n\nYour Google Workspace admin installed CaseCal for your "
+            f"organisation. Finish connecting your calendar here (Modify):\n\n{link}\n",
+        )  # fmt: skip
+    return (
+        f"CaseCal is installed for {domain}. {len(waiting)} waiting case manager(s) were told "
+        "to finish with Modify."
+    )

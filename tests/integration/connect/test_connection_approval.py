@@ -57,6 +57,13 @@ async def _status(world: World, connection_id: uuid.UUID) -> Connection:
         return row
 
 
+@pytest.fixture(autouse=True)
+async def _no_stray_passes(world: World) -> None:
+    """The app's own scheduler cannot reach the emulators: stop it, so an approval's kick does
+    not leave it retrying a pass while the test ends (the tests that sync use ``syncing``)."""
+    await world.app.state.scheduler.stop()
+
+
 @pytest.fixture
 async def syncing(world: World) -> AsyncIterator[Scheduler]:
     """The app's kicker and push channels, over the emulators' client (what the approve route
@@ -67,7 +74,6 @@ async def syncing(world: World) -> AsyncIterator[Scheduler]:
     )
     engine = SyncEngine(sessionmaker, providers, base_url=BASE)
     scheduler = Scheduler(sessionmaker, engine, concurrency=1, sweep_seconds=3600)
-    await world.app.state.scheduler.stop()
     world.app.state.kicker = scheduler
     world.app.state.channels = ChannelManager(
         sessionmaker, providers, webhook_base_url="https://hooks.example.org",

@@ -27,7 +27,7 @@ from .listing import Cursors
 from .meetings import SentMessage
 from .push import Delivery, Notifier
 from .state import Account, State
-from .tokens import Client, OAuthState, normalize_scopes
+from .tokens import INSTALLED, WITHDRAWN, Client, OAuthState, normalize_scopes
 
 DEFAULT_ISSUER = "http://testserver"
 
@@ -108,12 +108,13 @@ class GoogleEmulator:
         *,
         hosted_domain: str = "",
         email_verified: bool = True,
+        is_admin: bool = False,
     ) -> Account:
         """An account; ``hosted_domain`` makes it a Google Workspace account (the ``hd``
         claim), ``email_verified=False`` an address Google has not verified."""
         sub = sub or str(uuid.UUID(int=random.Random(email).getrandbits(128)).int)[:21]
         return self.state.add_account(
-            email, name or email.split("@")[0], sub, hosted_domain, email_verified
+            email, name or email.split("@")[0], sub, hosted_domain, email_verified, is_admin
         )
 
     def add_calendar(
@@ -145,6 +146,20 @@ class GoogleEmulator:
 
     def expire_access_tokens(self, email: str | None = None) -> None:
         self.oauth.expire_access_tokens(email)
+
+    def install_app(self, domain: str, client_id: str) -> None:
+        """A super administrator installs the app for the whole Workspace domain (Marketplace
+        admin install): the domain's users are not shown a consent screen for it."""
+        self.oauth.installs[(domain.lower(), client_id)] = INSTALLED
+
+    def withdraw_install(self, domain: str, client_id: str) -> None:
+        """The domain's administrator removes the app and blocks it: the domain's users' access
+        tokens for it stop working, refreshing them answers ``admin_policy_enforced``, and
+        signing in to it is refused the same way."""
+        self.oauth.installs[(domain.lower(), client_id)] = WITHDRAWN
+        for email, account in self.state.accounts.items():
+            if account.hosted_domain.lower() == domain.lower():
+                self.oauth.expire_access_tokens(email, client_id)
 
     def expire_sync_tokens(self, calendar_id: str | None = None) -> None:
         self.state.expire_sync_tokens(calendar_id)

@@ -13,9 +13,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..requestlog import mark_page
 from .context import Context, base_url
 from .errors import OAuthError
-from .tokens import AUTH, CODE_LIFETIME, IDENTITY_SCOPES, Code, normalize_scopes
+from .tokens import (
+    ADMIN_POLICY,
+    AUTH,
+    CODE_LIFETIME,
+    IDENTITY_SCOPES,
+    INSTALLED,
+    WITHDRAWN,
+    Code,
+    normalize_scopes,
+)
 
 AUTHORIZE = "/o/oauth2/v2/auth"
 CLAIMS = ["aud", "email", "email_verified", "exp", "iat", "iss", "name", "sub", "nonce"]
@@ -65,6 +75,13 @@ def routes(ctx: Context) -> list[Route]:
             "nonce": params.get("nonce"),
         }
         known = email in ctx.state.accounts
+        installed = ctx.oauth.install_state(str(email), client.client_id) if known else ""
+        if installed == WITHDRAWN:
+            return _redirect(redirect_uri, {"error": "admin_policy_enforced", "state": state,
+                                            "error_description": ADMIN_POLICY})  # fmt: skip
+        txn["installed"] = installed == INSTALLED
+        if installed == INSTALLED:  # the admin consented for the domain: no consent screen
+            return _approve(txn, str(email), scopes)
         if "none" in prompts:
             granted = ctx.oauth.grants.get((email or "", client.client_id), set())
             if not known or not set(scopes) <= granted:
@@ -72,9 +89,11 @@ def routes(ctx: Context) -> list[Route]:
             return _approve(txn, str(email), scopes)
         if ctx.auto_approve and known:
             allowed = [s for s in scopes if s in IDENTITY_SCOPES or s not in ctx.declined_scopes]
+            mark_page(request.scope, "consent")  # the consent screen, accepted for the user
             return _approve(txn, str(email), allowed)
         txn_id = secrets.token_urlsafe(16)
         pending[txn_id] = txn
+        mark_page(request.scope, "consent")
         return HTMLResponse(_consent_page(ctx, txn_id, txn, email, base_url(request)))
 
     def _approve(txn: dict[str, Any], email: str, approved: list[str]) -> Response:
@@ -92,7 +111,7 @@ def routes(ctx: Context) -> list[Route]:
             method=txn["method"],
             nonce=txn["nonce"],
             expires=ctx.clock.now() + CODE_LIFETIME,
-            offline=txn["offline"] and (first or txn["consent"]),
+            offline=txn["offline"] and (first or txn["consent"] or txn.get("installed", False)),
         )
         ctx.oauth.grants.setdefault(key, set()).update(scopes)
         value = ctx.oauth.new_code(code)
@@ -195,7 +214,38 @@ def routes(ctx: Context) -> list[Route]:
             info["name"] = account.name
         return JSONResponse(info)
 
+    async def install(request: Request) -> Response:
+        """The Marketplace's admin install for a whole Workspace domain: a super administrator
+        approves the app's scopes for every user of their domain, and returns to the app with
+        the domain (``hd``). Auto-approve installs as ``login_hint``; otherwise a page asks."""
+        params = dict(request.query_params)
+        if request.method == "POST":
+            params.update({k: str(v) for k, v in (await request.form()).items()})
+        client = ctx.oauth.clients.get(params.get("client_id", ""))
+        if client is None:
+            return _error_page(401, "invalid_client", "The OAuth client was not found.")
+        redirect_uri = params.get("redirect_uri", "")
+        if redirect_uri not in client.redirect_uris:
+            return _error_page(400, "redirect_uri_mismatch", f"redirect_uri={redirect_uri}")
+        state, email = params.get("state"), params.get("login_hint", "")
+        mark_page(request.scope, "consent")  # the admin's own consent, for the domain
+        if request.method == "GET" and not (ctx.auto_approve and email in ctx.state.accounts):
+            return HTMLResponse(_install_page(params, base_url(request)))
+        if params.get("action", "allow") != "allow":
+            return _redirect(redirect_uri, {"error": "access_denied", "state": state})
+        account = ctx.state.accounts.get(email)
+        if account is None or not account.hosted_domain or not account.is_admin:
+            return _redirect(redirect_uri, {
+                "error": "access_denied", "state": state,
+                "error_description": "Only a super administrator of a Google Workspace domain "
+                "can install apps for it.",
+            })  # fmt: skip
+        domain = account.hosted_domain.lower()
+        ctx.oauth.installs[(domain, client.client_id)] = INSTALLED
+        return _redirect(redirect_uri, {"state": state, "hd": domain, "installed": "true"})
+
     return [
+        Route("/marketplace/install", install, methods=["GET", "POST"]),
         Route(AUTHORIZE, authorize, methods=["GET"]),
         Route(AUTHORIZE + "/decide", decide, methods=["POST"]),
         Route("/token", token, methods=["POST"]),
@@ -217,6 +267,24 @@ def _error_page(status: int, error: str, detail: str) -> Response:
         f"<h1>Error {status}: {html.escape(error)}</h1><p>{html.escape(detail)}</p>"
     )
     return HTMLResponse(body, status_code=status)
+
+
+def _install_page(params: dict[str, str], base: str) -> str:
+    hidden = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in params.items()
+        if k not in ("login_hint", "action")
+    )
+    return (
+        "<!doctype html><html><head><meta charset=utf-8><title>Install app - Google Workspace "
+        f"Marketplace</title></head><body><h1>Install {html.escape(params.get('client_id', ''))}"
+        " for everyone in your domain</h1>"
+        f'<form method="post" action="{html.escape(base)}/marketplace/install">{hidden}'
+        f'<p><label>Admin account <input name="login_hint" '
+        f'value="{html.escape(params.get("login_hint", ""))}"></label></p>'
+        '<button name="action" value="allow">Allow</button> '
+        '<button name="action" value="deny">Cancel</button></form></body></html>'
+    )
 
 
 def _consent_page(

@@ -26,6 +26,8 @@ class Account:
     hosted_domain: str = ""
     """The ``hd`` claim: set only for Google Workspace accounts."""
     email_verified: bool = True
+    is_admin: bool = False
+    """A super administrator of its Workspace domain: may install apps for the whole domain."""
 
 
 @dataclass
@@ -60,12 +62,18 @@ class State:
 
     # -- accounts and calendars ------------------------------------------------------------
     def add_account(
-        self, email: str, name: str, sub: str, hosted_domain: str = "", email_verified: bool = True
+        self,
+        email: str,
+        name: str,
+        sub: str,
+        hosted_domain: str = "",
+        email_verified: bool = True,
+        is_admin: bool = False,
     ) -> Account:
         if email in self.accounts:
             raise ValueError(f"account {email} exists")
         account = Account(email=email, name=name, sub=sub, hosted_domain=hosted_domain,
-                          email_verified=email_verified)  # fmt: skip
+                          email_verified=email_verified, is_admin=is_admin)  # fmt: skip
         self.accounts[email] = account
         self.calendars[email] = Calendar(email, email, "UTC", {email: "owner"})
         account.calendars.append(email)

@@ -97,6 +97,13 @@ class Token:
     revoked: bool = False
 
 
+INSTALLED, WITHDRAWN = "installed", "withdrawn"
+ADMIN_POLICY = (
+    "Access to this app is blocked by your Google Workspace administrator: the app was removed "
+    "from the domain's trusted apps."
+)
+
+
 class OAuthState:
     """Everything the OAuth endpoints remember."""
 
@@ -108,6 +115,14 @@ class OAuthState:
         self.grants: dict[tuple[str, str], set[str]] = {}
         self.codes: dict[str, Code] = {}
         self.tokens: dict[str, Token] = {}
+        self.installs: dict[tuple[str, str], str] = {}
+        """(Workspace domain, client id) -> ``installed`` or ``withdrawn`` (admin install)."""
+
+    def install_state(self, email: str, client_id: str) -> str:
+        """The app's domain-wide install for the account's Workspace domain, if any."""
+        account = self.accounts.get(email)
+        domain = account.hosted_domain.lower() if account is not None else ""
+        return self.installs.get((domain, client_id), "") if domain else ""
 
     def authenticate(self, client_id: str | None, secret: str | None) -> Client:
         if not client_id:
@@ -256,6 +271,8 @@ class OAuthState:
             raise invalid_grant(DEAD_TOKEN)
         if token.client_id != client.client_id:
             raise OAuthError(400, "unauthorized_client", "Unauthorized")
+        if self.install_state(token.email, token.client_id) == WITHDRAWN:
+            raise OAuthError(400, "admin_policy_enforced", ADMIN_POLICY)
         token.last_used = self.clock.now()
         access = self._new(token.email, token.client_id, token.scopes, False, ACCESS_LIFETIME)
         answer: dict[str, Any] = {
@@ -292,8 +309,10 @@ class OAuthState:
         self.grants.pop((token.email, token.client_id), None)
         return True
 
-    def expire_access_tokens(self, email: str | None = None) -> None:
+    def expire_access_tokens(self, email: str | None = None, client_id: str | None = None) -> None:
         now = self.clock.now()
         for token in self.tokens.values():
+            if client_id is not None and token.client_id != client_id:
+                continue
             if not token.refresh and (email is None or token.email == email):
                 token.expires = min(token.expires or now, now)

@@ -10,6 +10,7 @@ from casecal.web.ui import (
     approval_routes,
     auth_routes,
     calendar_routes,
+    consent_routes,
     entry_routes,
     firm_settings_routes,
     settings_routes,
@@ -30,6 +31,7 @@ ui_router.include_router(settings_routes.router)
 ui_router.include_router(firm_settings_routes.router)
 ui_router.include_router(sso_routes.router)
 ui_router.include_router(approval_routes.router)
+ui_router.include_router(consent_routes.router)
 
 for _optional in (
     "casecal.web.ui.connect_routes",

@@ -16,6 +16,7 @@ from casecal.services import approvals, audit
 from casecal.services.access import Actor
 from casecal.services.consents import admin_consent_url, consent_panel
 from casecal.services.sync_view import connection_owners, people_names, tenant_domains
+from casecal.store.tables import ProviderName
 from casecal.web.ui.audit_view import Names, action_label, detail_line, target_label
 from casecal.web.ui.sync_page import ManagerContext
 
@@ -63,5 +64,8 @@ async def admin_extras(session: AsyncSession, actor: Actor, settings: Settings) 
 def manager_extras(manager: ManagerContext, settings: Settings) -> dict[str, Any]:
     conn = manager.connection.row if manager.connection else None
     waiting = manager.connection is not None and manager.connection.state.key == "awaiting_consent"
-    url = admin_consent_url(settings, conn.tenant_id) if waiting and conn and conn.tenant_id else ""
-    return {"consent_url": url}
+    if not waiting or conn is None or not conn.tenant_id:
+        return {"consent_url": ""}
+    if conn.provider is not ProviderName.MICROSOFT:  # a Workspace install: the firm admin's
+        return {"consent_url": ""}
+    return {"consent_url": admin_consent_url(settings, conn.tenant_id)}
