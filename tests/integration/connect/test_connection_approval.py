@@ -7,11 +7,13 @@ finds nothing."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from connect_helpers import actions, connected_google
+from connect_helpers import actions, connected_google, connections
 from connect_world import BASE, World
 from sqlalchemy import select
 
@@ -20,7 +22,7 @@ from casecal.auth.encryption import TokenCipher
 from casecal.domain.settings_catalog import Level
 from casecal.errors import NotFound, PermissionDenied, ValidationFailed
 from casecal.services import approvals
-from casecal.services.connect import activate
+from casecal.services.connect import activate, start_connect
 from casecal.services.firm_settings import Scope, read_settings, set_value
 from casecal.services.firms import create_firm
 from casecal.store.tables import (
@@ -28,8 +30,10 @@ from casecal.store.tables import (
     Connection,
     ConnectionApproval,
     ConnectionStatus,
+    ProviderName,
     Team,
     User,
+    WebSession,
 )
 from casecal.sync.channels import ChannelManager
 from casecal.sync.connector import ConnectionProviders
@@ -291,3 +295,51 @@ async def test_the_setting_is_set_for_the_firm_or_a_team_only(world: World) -> N
 
 async def test_api_needs_a_token(world: World) -> None:
     assert (await world.web.get("/api/v1/approvals")).status_code == 401
+
+
+async def _csrf(world: World, who: str) -> str:
+    async with world.app.state.sessionmaker() as session:
+        digest = hashlib.sha256(world.cookies[who].encode()).hexdigest()
+        row = await session.get(WebSession, digest)
+        assert row is not None
+        return row.csrf_token
+
+
+async def test_through_the_pages(world: World, syncing: Scheduler) -> None:
+    """The case manager chooses the calendar on the page and is told it waits; the admin
+    approves on the queue page and the first pass runs."""
+    await _require_approval(world)
+    world.google.log.clear()
+    async with world.app.state.sessionmaker() as session:
+        url = await start_connect(
+            session, world.settings, world.actor("bob"), ProviderName.GOOGLE,
+            browser_binding=world.binding("bob"),
+        )  # fmt: skip
+    await world.callback("bob", "/oauth/google/callback", await world.provider_redirect(url))
+    [conn] = await connections(world.app.state.sessionmaker, world.users["bob"].id)
+    bob = {"Cookie": f"casecal_session={world.cookies['bob']}"}
+    chosen = await world.web.post(
+        f"/calendar-sync/connections/{conn.id}/calendar", headers=bob,
+        data={"csrf_token": await _csrf(world, "bob"),
+              "calendar": json.dumps({"id": "bob@example.org", "name": "Bob"})},
+    )  # fmt: skip
+    assert chosen.status_code == 303
+    assert chosen.headers["location"] == "/calendar-sync?done=awaiting-approval"
+    told = await world.web.get(chosen.headers["location"], headers=bob)
+    assert "starts syncing as soon as an admin approves" in told.text
+    await asyncio.wait_for(syncing.drain(), 10)
+    assert _calendar_calls(world) == []  # no pass, no push channel
+
+    admin = {"Cookie": f"casecal_session={world.cookies['admin']}"}
+    approved = await world.web.post(
+        f"/calendar-sync/approvals/{conn.id}/approve", headers=admin,
+        data={"csrf_token": await _csrf(world, "admin")},
+    )  # fmt: skip
+    assert approved.status_code == 303
+    assert (
+        "Approved: syncing has started."
+        in (await world.web.get(approved.headers["location"], headers=admin)).text
+    )
+    await asyncio.wait_for(syncing.drain(), 10)
+    assert (await _status(world, conn.id)).last_sync_at is not None
+    assert _calendar_calls(world)

@@ -153,17 +153,23 @@ async def activate(
 ) -> Response:
     """``calendar`` is ``{"id": ..., "name": ...}`` so the name kept is the one the user saw."""
     calendar_id, calendar_name = _calendar_choice(calendar)
+    waits = False
 
     async def activate_and_start() -> object:
+        nonlocal waits
         row = await svc.activate(
             session, signed.actor, connection_id, calendar_id=calendar_id,
             calendar_name=calendar_name, step_reminders=step_reminders, backfill=backfill,
         )  # fmt: skip
-        if row.status is ConnectionStatus.ACTIVE:  # not while it awaits an admin's approval
+        waits = row.status is ConnectionStatus.AWAITING_APPROVAL
+        if not waits:  # nothing starts while it awaits an admin's approval
             await start_syncing(request, connection_id)
         return row
 
-    return await run_form(request, session, signed, activate_and_start, "connected")
+    response = await run_form(request, session, signed, activate_and_start, "connected")
+    if waits and isinstance(response, RedirectResponse):
+        return RedirectResponse(f"{PAGE}?done=awaiting-approval", status_code=303)
+    return response
 
 
 @router.post(f"{PAGE}/connections/{{connection_id}}/disconnect")

@@ -28,6 +28,8 @@ NOTICES = {
     "seat-added": "Seat added.",
     "seat-removed": "Seat removed.",
     "connected": "Your calendar is connected. The first sync is under way.",
+    "awaiting-approval": "Your calendar is authorised. It starts syncing as soon as an admin "
+    "approves the connection.",
     "synced": "Sync finished.",
     "confirmed": "Deletions confirmed; sync resumes.",
     "disconnected": "Calendar disconnected.",
