@@ -121,6 +121,7 @@ class HttpLayer:
         semaphore: asyncio.Semaphore | None = None,
         budgets: Sequence[WindowBudget] = (),
         headers: Mapping[str, str] | None = None,
+        auth_scheme: str = "Bearer",
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -134,6 +135,8 @@ class HttpLayer:
         self.budgets = tuple(budgets)
         """Request budgets every request draws on (the mailbox's, the firm's), in order."""
         self.headers = dict(headers or {})
+        self.auth_scheme = auth_scheme
+        """``Bearer`` for OAuth tokens; ``Basic`` for CalDAV's username + app password."""
         self.sleep = sleep
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.now = now
@@ -165,7 +168,8 @@ class HttpLayer:
         while True:
             attempt += 1
             token = await self.tokens.access_token()
-            merged = {**self.headers, **(headers or {}), "Authorization": f"Bearer {token}"}
+            auth = f"{self.auth_scheme} {token}"
+            merged = {**self.headers, **(headers or {}), "Authorization": auth}
             for budget in self.budgets:
                 await budget.acquire(cost)
             try:

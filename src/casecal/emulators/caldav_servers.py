@@ -1,0 +1,213 @@
+"""Real CalDAV servers no one here wrote, started as subprocesses on loopback: Radicale (HTTP,
+htpasswd with a plain entry) and Xandikos (its own ``--htpasswd`` needs HTTPS, so it serves
+``--autocert`` with a certificate made here for 127.0.0.1, which clients verify). Each gets a
+free port, a storage folder of its own and one user with an app password. For tests, the
+bench and the demo."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import ipaddress
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+KINDS = ("radicale", "xandikos")
+USER = "maria@firm.test"
+PASSWORD = "app-pw-7Hq2-xV9k-Lm4t"
+CALENDAR = "calendar"
+
+
+@dataclass
+class CalDavServer:
+    """One running server. ``url`` is its root (the adapter's ``server_url``); ``verify`` is
+    what an ``httpx`` client passes to trust it (a CA file for Xandikos' HTTPS)."""
+
+    kind: str
+    url: str
+    root: Path
+    username: str
+    password: str
+    process: subprocess.Popen[bytes]
+    verify: str | bool = True
+    principal_path: str = ""
+    calendar_path: str = ""
+    log: Path = field(default_factory=Path)
+
+    @property
+    def calendar_url(self) -> str:
+        return self.url.rstrip("/") + self.calendar_path
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        """A synchronous client as the user (for setting up and inspecting the server)."""
+        return httpx.Client(
+            auth=(self.username, self.password),
+            verify=self.verify,
+            timeout=30,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def set_password(self, password: str) -> None:
+        """Replace the user's password on the server (the old app password stops working)."""
+        _write_htpasswd(self.kind, self.root / "htpasswd", self.username, password)
+        self.password = password
+
+    def reset_calendar(self) -> None:
+        """An empty calendar at ``calendar_path`` (deleted and made again)."""
+        with self.client() as http:
+            http.request("DELETE", self.calendar_url)
+            answer = http.request("MKCALENDAR", self.calendar_url)
+            if answer.status_code not in (201, 405):
+                raise RuntimeError(f"MKCALENDAR answered {answer.status_code}: {answer.text}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(kind: str, root: Path, username: str = USER, password: str = PASSWORD) -> CalDavServer:
+    """Start ``kind`` (radicale or xandikos) with its data under ``root``, one user, and one
+    calendar (``CALENDAR``) in the user's home; returns once it answers."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown CalDAV server {kind!r}; one of {KINDS}")
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    _write_htpasswd(kind, root / "htpasswd", username, password)
+    log = root / "server.log"
+    verify: str | bool
+    bin_dir = Path(sys.executable).parent
+    if kind == "radicale":
+        command = [
+            str(bin_dir / "radicale"),
+            "--server-hosts", f"127.0.0.1:{port}",
+            "--storage-filesystem-folder", str(root / "storage"),
+            "--auth-type", "htpasswd",
+            "--auth-htpasswd-filename", str(root / "htpasswd"),
+            "--auth-htpasswd-encryption", "plain",
+            "--logging-level", "warning",
+        ]  # fmt: skip
+        url, verify = f"http://127.0.0.1:{port}/", True
+        principal = f"/{username}/"
+    else:
+        certs = root / "state" / "certs"
+        _make_certificate(certs)
+        command = [
+            str(bin_dir / "xandikos"), "serve",
+            "-d", str(root / "data"), "--state-dir", str(root / "state"),
+            "--defaults", "--current-user-principal", "/user/",
+            "-l", "127.0.0.1", "-p", str(port),
+            "--autocert", "--htpasswd", str(root / "htpasswd"),
+        ]  # fmt: skip
+        url, verify = f"https://127.0.0.1:{port}/", str(certs / "selfsigned.crt")
+        principal = "/user/"
+    with log.open("ab") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own fixed command line
+            command, stdout=out, stderr=subprocess.STDOUT, cwd=root
+        )
+    server = CalDavServer(
+        kind=kind, url=url, root=root, username=username, password=password,
+        process=process, verify=verify, principal_path=principal, log=log,
+    )  # fmt: skip
+    _wait(server)
+    server.calendar_path = _home(server) + f"{CALENDAR}/"
+    server.reset_calendar()
+    return server
+
+
+def _home(server: CalDavServer) -> str:
+    if server.kind == "xandikos":
+        return "/user/calendars/"
+    return server.principal_path
+
+
+def _wait(server: CalDavServer, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.kind} exited: {server.log.read_text()[-2000:]}")
+        try:
+            with server.client() as http:
+                answer = http.request("PROPFIND", server.url, headers={"Depth": "0"})
+            if answer.status_code < 500:
+                if server.kind == "radicale":  # the principal appears on its first visit
+                    with server.client() as http:
+                        http.request("PROPFIND", server.url + server.username + "/")
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"{server.kind} did not answer in {timeout} s: {server.log.read_text()}")
+
+
+def _write_htpasswd(kind: str, path: Path, username: str, password: str) -> None:
+    """Radicale reads a plain entry; Xandikos takes bcrypt or ``{SHA}`` (bcrypt would need one
+    more package for a test-only file)."""
+    if kind == "radicale":
+        line = f"{username}:{password}\n"
+    else:
+        digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()  # noqa: S324
+        line = f"{username}:{{SHA}}{digest}\n"
+    temp = path.with_suffix(".new")
+    temp.write_text(line)
+    temp.replace(path)
+
+
+def _make_certificate(folder: Path) -> None:
+    """A self-signed certificate for 127.0.0.1 (an IP SAN, so clients can verify it) where
+    Xandikos' ``--autocert`` looks for one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "selfsigned.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (folder / "selfsigned.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def remove(server: CalDavServer) -> None:
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
