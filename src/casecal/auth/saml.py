@@ -28,7 +28,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casecal.auth.oauth import new_secret
 from casecal.auth.sso import AGAIN, SsoRefused
 from casecal.config import Settings
 from casecal.domain.saml import MAX_RESPONSE_BYTES, NAMEID_EMAIL
@@ -137,9 +136,7 @@ def read_idp_metadata(sp: ServiceProvider, metadata_xml: str) -> IdpFacts:
     return IdpFacts(entity_id=entity_id, sso_url=str(services[0]["location"]))
 
 
-def authn_request(
-    sp: ServiceProvider, metadata_xml: str, idp_entity_id: str, login_hint: str
-) -> tuple[str, str]:
+def authn_request(sp: ServiceProvider, metadata_xml: str, idp_entity_id: str) -> tuple[str, str]:
     """A new AuthnRequest: its ID and the IdP URL to send the browser to (HTTP-Redirect)."""
     client = Saml2Client(_config(sp, metadata_xml))
     request_id, info = client.prepare_for_authenticate(
@@ -322,10 +319,6 @@ async def create_request(
     session.add(row)
     await session.flush()
     return row
-
-
-def new_cookie() -> str:
-    return new_secret()
 
 
 async def outstanding(session: AsyncSession, firm_id: uuid.UUID, binding: str) -> dict[str, str]:

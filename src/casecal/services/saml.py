@@ -209,7 +209,6 @@ async def start_saml_sign_in(
     settings: Settings,
     config: SsoConfig,
     *,
-    email: str,
     binding: str,
     next_url: str,
 ) -> str:
@@ -219,7 +218,7 @@ async def start_saml_sign_in(
         raise SsoRefused("saml_not_configured", "Your firm's SAML sign-in is not set up yet.")
     sp = _sp(settings, config.firm_id)
     request_id, url = await asyncio.to_thread(
-        protocol.authn_request, sp, row.metadata_xml, row.idp_entity_id, email
+        protocol.authn_request, sp, row.metadata_xml, row.idp_entity_id
     )
     await protocol.create_request(session, config.firm_id, request_id, binding, next_url)
     await session.commit()

@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
@@ -96,10 +95,6 @@ class SamlWorld:
                 select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
             )
             return [dict(row.details) for row in rows]
-
-
-def acs_of(world: SamlWorld, seen: AuthnRequestSeen) -> str:
-    return urlsplit(seen.acs_url).path
 
 
 def decoded(saml_response: str) -> str:

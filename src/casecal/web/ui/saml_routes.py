@@ -53,7 +53,7 @@ def _refused_page(request: Request, message: str, status_code: int = 403) -> Res
 
 
 async def start_saml(
-    request: Request, session: SessionDep, config: SsoConfig, *, email: str, next_url: str
+    request: Request, session: SessionDep, config: SsoConfig, *, next_url: str
 ) -> Response:
     """Send the browser to the firm's IdP with a new AuthnRequest bound to it by a cookie.
     The IdP answers with a cross-site POST, so over https the cookie is SameSite=None."""
@@ -61,9 +61,8 @@ async def start_saml(
     settings = settings_of(request)
     try:
         url = await start_saml_sign_in(
-            session, settings, config, email=email, binding=browser_binding(cookie),
-            next_url=next_url,
-        )  # fmt: skip
+            session, settings, config, binding=browser_binding(cookie), next_url=next_url
+        )
     except SsoRefused as exc:
         return _refused_page(request, exc.detail, status_code=502)
     response = RedirectResponse(url, status_code=303)

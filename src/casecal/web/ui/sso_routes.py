@@ -75,8 +75,7 @@ async def sign_in_with_firm(
             "Sign in with your email and password below.",
         )  # fmt: skip
     if config.kind == SsoKind.SAML:
-        return await saml_routes.start_saml(request, session, config, email=address,
-                                            next_url=target)  # fmt: skip
+        return await saml_routes.start_saml(request, session, config, next_url=target)
     cookie = secrets.token_urlsafe(32)
     settings = settings_of(request)
     try:
