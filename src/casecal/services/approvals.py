@@ -212,6 +212,8 @@ async def decline(
         raise ValidationFailed("say why the connection is declined", field="reason")
     if len(why) > MAX_REASON:
         raise ValidationFailed(f"at most {MAX_REASON} characters", field="reason")
+    if any(ord(c) < 32 or ord(c) == 127 for c in why):
+        raise ValidationFailed("the reason may not hold control characters", field="reason")
     conn, approval, user = await _waiting_one(session, actor, connection_id)
     admin = await session.get(User, actor.user_id)
     approval.decision, approval.decided_at, approval.decided_by = DECLINED, utcnow(), actor.user_id

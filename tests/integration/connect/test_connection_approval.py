@@ -168,6 +168,13 @@ async def test_decline_shows_the_reason_to_the_case_manager(world: World) -> Non
         f"/api/v1/approvals/{conn.id}/decline", headers=headers, json={"reason": ""}
     )
     assert empty.status_code == 422
+    admin = {"Cookie": f"casecal_session={world.cookies['admin']}"}
+    hostile = await world.web.post(
+        f"/calendar-sync/approvals/{conn.id}/decline", headers=admin,
+        data={"csrf_token": await _csrf(world, "admin"), "reason": "no\x00way"},
+    )  # fmt: skip
+    assert hostile.status_code == 422  # refused with the page, never a 500
+    assert (await _status(world, conn.id)).status is ConnectionStatus.AWAITING_APPROVAL
     answer = await world.web.post(
         f"/api/v1/approvals/{conn.id}/decline", headers=headers,
         json={"reason": "Use your firm calendar, not a personal one."},

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from casecal.store.tables import ConnectionStatus, ProviderName
-from casecal.web.schemas.common import Input
+from casecal.web.schemas.common import Input, text
 
 
 class ApprovalPublic(BaseModel):
@@ -29,7 +29,7 @@ class ApprovalPublic(BaseModel):
 
 
 class Decline(Input):
-    reason: Annotated[str, Field(min_length=1, max_length=1000)] = Field(
+    reason: Annotated[str, text(1000, min_length=1)] = Field(
         description="Why the connection is declined; the case manager sees it."
     )
 
