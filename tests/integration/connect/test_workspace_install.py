@@ -222,6 +222,16 @@ async def test_a_withdrawn_install_is_noticed_within_one_pass(world: World) -> N
     assert "Awaiting admin consent" in mine.text
     theirs = await world.web.get("/calendar-sync", headers=_cookie(world, "admin"))
     assert "Install for the domain now" in theirs.text  # offered again
+    assert 'id="workspace-install"' in mine.text
+    asked = await world.web.post(
+        f"/calendar-sync/connections/{ann.id}/request-approval", headers=_cookie(world, "ann"),
+        data={"csrf_token": await _csrf(world, "ann")},
+    )  # fmt: skip
+    assert asked.status_code == 303, asked.text
+    [mail] = world.inbox.to("admin@contoso.com")
+    body = mail.get_content()
+    assert f"{BASE}/firm-settings" in body
+    assert "adminconsent" not in body  # not Microsoft's link
     # Signing in again is refused the same way until the admin installs again.
     again, _ = await _connect(world, "ann")
     assert again.status is ConnectionStatus.AWAITING_CONSENT
