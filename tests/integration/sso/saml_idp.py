@@ -137,6 +137,7 @@ class SamlIdp:
         destination: str | None = None,
         in_response_to: str | None = None,
         not_on_or_after: datetime | None = None,
+        not_before: datetime | None = None,
         assertion_id: str | None = None,
         sign_assertion: bool = True,
         issuer: str | None = None,
@@ -167,7 +168,7 @@ class SamlIdp:
                 ],
             ),
             conditions=saml.Conditions(
-                not_before=_time(min(now, ends_at) - timedelta(minutes=5)),
+                not_before=_time(not_before or min(now, ends_at) - timedelta(minutes=5)),
                 not_on_or_after=ends,
                 audience_restriction=[
                     saml.AudienceRestriction(

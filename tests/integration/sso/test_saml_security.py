@@ -49,8 +49,11 @@ BENT: list[tuple[str, dict[str, Any], str, str]] = [
      "addressed to another sign-in address", "saml_recipient"),
     ("another destination", {"destination": "https://other-app.example/acs"},
      "not addressed to CaseCal", "saml_destination"),
-    ("expired", {"not_on_or_after": datetime.now(UTC) - timedelta(minutes=10)},
+    ("expired", {"not_on_or_after": timedelta(minutes=-10)},
      "it has expired", "saml_expired"),
+    ("not valid yet (NotBefore ahead)",
+     {"not_before": timedelta(minutes=10), "not_on_or_after": timedelta(minutes=20)},
+     "it is not valid yet", "saml_not_yet_valid"),
     ("unknown InResponseTo", {"in_response_to": "id-not-one-casecal-sent"},
      "answers no sign-in started in this browser", "saml_unknown_request"),
     ("unsolicited (no InResponseTo)", {"in_response_to": ""},
@@ -66,6 +69,8 @@ BENT: list[tuple[str, dict[str, Any], str, str]] = [
 async def test_a_bent_answer_is_refused(
     world: SamlWorld, bend: dict[str, Any], text: str, reason: str
 ) -> None:
+    now = datetime.now(UTC)  # times are given from now, as the test runs
+    bend = {k: now + v if isinstance(v, timedelta) else v for k, v in bend.items()}
     answer = await world.sign_in(f"cara@{DOMAIN}", **bend)
     await _refused(world, answer, text, reason)
     assert "Nothing was signed in" in answer.text
