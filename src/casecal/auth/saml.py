@@ -85,10 +85,10 @@ def _config(sp: ServiceProvider, metadata_xml: str) -> SPConfig:
                     "authn_requests_signed": False,
                     "want_assertions_signed": True,
                     "want_response_signed": False,
-                    "only_use_keys_in_metadata": True,
                 },
             },
             "metadata": {"inline": [metadata_xml]} if metadata_xml else {},
+            "only_use_keys_in_metadata": True,  # never a key the message itself carries
             "accepted_time_diff": int(CLOCK_SKEW.total_seconds()),
             "xmlsec_binary": xmlsec,
             "allow_unknown_attributes": True,
