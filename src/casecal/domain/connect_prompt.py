@@ -27,6 +27,7 @@ CONNECTED_STATES: Final = frozenset(
         "active",
         "needs_reauth",
         "awaiting_consent",
+        "awaiting_approval",
         "paused_deletions",
         "paused_no_seat",
         "paused_subscription",

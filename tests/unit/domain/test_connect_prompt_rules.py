@@ -52,6 +52,7 @@ def test_a_provider_the_firm_does_not_allow_is_neither_offered_nor_preselected()
         {"connection_states": ("active",)},
         {"connection_states": ("needs_reauth",)},
         {"connection_states": ("awaiting_consent",)},
+        {"connection_states": ("awaiting_approval",)},
         {"connection_states": ("paused_no_seat", "disconnected")},
     ],
 )
