@@ -21,6 +21,10 @@ from saml_idp import SamlIdp
 from saml_world import DOMAIN, PASSWORD, SamlWorld, decoded, encoded, make_world
 
 from casecal.config import Settings
+from casecal.services.access import Actor
+from casecal.services.firms import create_firm
+from casecal.services.saml import SamlInput, save_saml_config
+from casecal.store.tables import User
 
 
 @pytest.fixture
@@ -233,3 +237,30 @@ async def test_a_saml_firm_that_requires_sso_refuses_local_passwords_but_its_bre
     assert admin.status_code == 303
     done = await world.sign_in(f"cara@{DOMAIN}")
     assert done.status_code == 303  # through the SAML IdP she still signs in
+
+
+async def test_a_sign_in_of_one_firm_does_not_open_another_firm_with_the_same_idp(
+    world: SamlWorld,
+) -> None:
+    """Two firms trust the same IdP: each firm's ACS takes only answers to that firm's own
+    requests, made for that firm's entity id."""
+    async with world.app.state.sessionmaker() as session:
+        other = await create_firm(session, name="Other LLP", admin_email="oz@other-saml.test",
+                                  admin_name="Oz")  # fmt: skip
+        oz = await session.get(User, other.admin_user_id)
+        assert oz is not None
+        await save_saml_config(session, world.app.state.http, world.settings, Actor.of(oz),
+                               SamlInput(metadata_xml=world.idp.metadata(),
+                                         domains="other-saml.test", enabled=True,
+                                         allow_provisioning=True))  # fmt: skip
+    browser = world.browser()
+    seen = await world.start(browser, f"cara@{DOMAIN}")  # a request of the first firm
+    other_acs = f"/sso/saml/{other.firm_id}/acs"
+    answer = world.idp.response(seen, "oz@other-saml.test")
+    moved = await browser.post(other_acs, data={"SAMLResponse": answer})
+    assert moved.status_code == 403
+    assert "no sign-in was started in this browser" in moved.text
+    await world.start(browser, "oz@other-saml.test")  # now one of the other firm too
+    moved = await browser.post(other_acs, data={"SAMLResponse": answer})
+    assert moved.status_code == 403  # made for the first firm's audience and request
+    assert await world.sessions() == 0
