@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from casecal.domain.entries import EntryKind
 from casecal.domain.event import CanonicalEvent
@@ -121,6 +122,12 @@ class Harness:
 
     def tag(self) -> Tag:
         return make_tag(self.connection)
+
+    def requires(self, feature: str) -> None:
+        """Skip, saying why, a test of a feature the provider does not have (declared in its
+        capabilities): CalDAV has no push."""
+        if feature == "push" and not self.provider.capabilities.supports_push:
+            pytest.skip(f"{self.name} has no push notifications: its calendars are polled")
 
     def arm(self, fault: Fault) -> Fault:
         return self.emulator.faults.add(fault)  # type: ignore[no-any-return]

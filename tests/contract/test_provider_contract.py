@@ -241,7 +241,7 @@ def test_capabilities_are_declared(harness: Harness) -> None:
     assert isinstance(harness.provider, Provider)
     caps = harness.provider.capabilities
     assert caps.name == harness.name
-    assert caps.max_batch_size == {"google": 50, "microsoft": 20}[harness.name]
+    assert caps.max_batch_size == {"google": 50, "microsoft": 20, "caldav": 50}[harness.name]
     assert caps.max_concurrency >= 1
 
 
@@ -265,6 +265,7 @@ async def test_server_errors_on_reads_are_retried_with_backoff(harness: Harness)
 
 
 async def test_push_channel_start_notify_renew_stop(harness: Harness) -> None:
+    harness.requires("push")
     p, cal = harness.provider, harness.calendar_id
     expires = datetime.now(UTC) + timedelta(days=1)
     channel = await p.start_push(cal, "https://casecal.test/hooks/push", "s3cret-42", expires)

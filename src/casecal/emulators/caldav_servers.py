@@ -12,11 +12,13 @@ import hashlib
 import ipaddress
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import httpx
 from cryptography import x509
@@ -41,10 +43,17 @@ class CalDavServer:
     username: str
     password: str
     process: subprocess.Popen[bytes]
-    verify: str | bool = True
+    ca_file: str | None = None
     principal_path: str = ""
     calendar_path: str = ""
     log: Path = field(default_factory=Path)
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an ``httpx`` client passes as ``verify`` to trust this server."""
+        if self.ca_file is None:
+            return True
+        return ssl.create_default_context(cafile=self.ca_file)
 
     @property
     def calendar_url(self) -> str:
@@ -64,11 +73,22 @@ class CalDavServer:
         _write_htpasswd(self.kind, self.root / "htpasswd", self.username, password)
         self.password = password
 
-    def reset_calendar(self) -> None:
+    def reset_calendar(self, display_name: str = "Calendar") -> None:
         """An empty calendar at ``calendar_path`` (deleted and made again)."""
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" '
+            'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>'
+            f"<D:displayname>{escape(display_name)}</D:displayname>"
+            "</D:prop></D:set></C:mkcalendar>"
+        )
         with self.client() as http:
             http.request("DELETE", self.calendar_url)
-            answer = http.request("MKCALENDAR", self.calendar_url)
+            answer = http.request(
+                "MKCALENDAR",
+                self.calendar_url,
+                content=body.encode(),
+                headers={"Content-Type": "application/xml; charset=utf-8"},
+            )
             if answer.status_code not in (201, 405):
                 raise RuntimeError(f"MKCALENDAR answered {answer.status_code}: {answer.text}")
 
@@ -76,7 +96,7 @@ class CalDavServer:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(10)
+                self.process.wait(5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
@@ -97,7 +117,7 @@ def start(kind: str, root: Path, username: str = USER, password: str = PASSWORD)
     port = free_port()
     _write_htpasswd(kind, root / "htpasswd", username, password)
     log = root / "server.log"
-    verify: str | bool
+    ca_file: str | None = None
     bin_dir = Path(sys.executable).parent
     if kind == "radicale":
         command = [
@@ -109,7 +129,7 @@ def start(kind: str, root: Path, username: str = USER, password: str = PASSWORD)
             "--auth-htpasswd-encryption", "plain",
             "--logging-level", "warning",
         ]  # fmt: skip
-        url, verify = f"http://127.0.0.1:{port}/", True
+        url = f"http://127.0.0.1:{port}/"
         principal = f"/{username}/"
     else:
         certs = root / "state" / "certs"
@@ -121,7 +141,7 @@ def start(kind: str, root: Path, username: str = USER, password: str = PASSWORD)
             "-l", "127.0.0.1", "-p", str(port),
             "--autocert", "--htpasswd", str(root / "htpasswd"),
         ]  # fmt: skip
-        url, verify = f"https://127.0.0.1:{port}/", str(certs / "selfsigned.crt")
+        url, ca_file = f"https://127.0.0.1:{port}/", str(certs / "selfsigned.crt")
         principal = "/user/"
     with log.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 - our own fixed command line
@@ -129,11 +149,15 @@ def start(kind: str, root: Path, username: str = USER, password: str = PASSWORD)
         )
     server = CalDavServer(
         kind=kind, url=url, root=root, username=username, password=password,
-        process=process, verify=verify, principal_path=principal, log=log,
+        process=process, ca_file=ca_file, principal_path=principal, log=log,
     )  # fmt: skip
-    _wait(server)
-    server.calendar_path = _home(server) + f"{CALENDAR}/"
-    server.reset_calendar()
+    try:
+        _wait(server)
+        server.calendar_path = _home(server) + f"{CALENDAR}/"
+        server.reset_calendar()
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
@@ -159,7 +183,6 @@ def _wait(server: CalDavServer, timeout: float = 30.0) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    server.stop()
     raise RuntimeError(f"{server.kind} did not answer in {timeout} s: {server.log.read_text()}")
 
 

@@ -399,7 +399,7 @@ class CalDavProvider:
                     f"{path} is taken by another event", provider="caldav", status=412
                 ) from None
             return WriteResult(id=path, etag=existing.etag, reused=True, remote=existing)
-        return await self._written(calendar_id, path, response)
+        return await self._written(calendar_id, path, response, event, tag)
 
     async def update_event(
         self,
@@ -423,7 +423,7 @@ class CalDavProvider:
             content=ical.to_ical(event, tag, uid),
             headers=headers,
         )
-        return await self._written(calendar_id, event_id, response)
+        return await self._written(calendar_id, event_id, response, event, tag)
 
     async def _uid(self, calendar_id: str, event_id: str, tag: Tag) -> str:
         if event_id == self._own_path(calendar_id, tag):
@@ -436,13 +436,21 @@ class CalDavProvider:
         return found
 
     async def _written(
-        self, calendar_id: str, event_id: str, response: httpx.Response
+        self,
+        calendar_id: str,
+        event_id: str,
+        response: httpx.Response,
+        event: CanonicalEvent,
+        tag: Tag,
     ) -> WriteResult:
-        """The result of a PUT. A server that changed the data on store sends no ETag
-        (RFC 4791 §5.3.4): the resource is read back for it."""
+        """The result of a PUT. With an ETag the server stored what was sent, which is
+        ``event`` (the codec's round trip keeps it); a server that changed the data on store
+        sends no ETag (RFC 4791 §5.3.4), and the resource is read back."""
         etag = response.headers.get("ETag")
         if etag:
-            return WriteResult(id=event_id, etag=etag)
+            stored = event if event.tag == tag else event.with_tag(tag)
+            remote = RemoteEvent(id=event_id, etag=etag, event=stored, tag=tag)
+            return WriteResult(id=event_id, etag=etag, remote=remote)
         remote = await self.get_event(calendar_id, event_id)
         return WriteResult(id=event_id, etag=remote.etag, remote=remote)
 

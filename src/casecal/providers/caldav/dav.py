@@ -18,7 +18,7 @@ from defusedxml.ElementTree import (  # type: ignore[import-untyped]
 )
 
 from casecal.providers._http import default_error, parse_retry_after
-from casecal.providers.errors import CursorExpired, PermanentError, ProviderError
+from casecal.providers.errors import CursorExpired, PermanentError, ProviderError, Transient
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -223,6 +223,10 @@ def classify(response: httpx.Response) -> ProviderError:
             f"redirected ({status})", provider=PROVIDER, status=status,
             reason=f"redirect:{location}",
         )  # fmt: skip
+    if status == 423:
+        # Locked: another writer holds the collection (Xandikos commits one write at a
+        # time to its git store); nothing was written, so the layer tries again.
+        return Transient("the collection is locked", provider=PROVIDER, status=423, reason="locked")
     if status == 501:
         return PermanentError(
             "not implemented by the server", provider=PROVIDER, status=status, reason=reason
