@@ -25,6 +25,7 @@ from casecal.store.tables import (
     Base,
     ConflictRecord,
     Connection,
+    ConnectionApproval,
     ConnectionStatus,
     EntryKind,
     IdentityAlias,
@@ -37,7 +38,7 @@ TENANT_TABLES = (
     "firms", "teams", "users", "api_tokens", "cases", "case_assignments", "appointments",
     "court_dates", "interviews", "step_reminders", "subscriptions", "seats", "outbox",
     "connections", "sync_cursors", "links", "conflicts", "sync_runs", "audit_log",
-    "identity_aliases",
+    "identity_aliases", "connection_approvals", "team_admins",
 )  # fmt: skip
 
 
@@ -65,6 +66,9 @@ async def _seed_b_sync(
             account_email="b-alias@example.com",
         )  # fmt: skip
         session.add(alias)
+        session.add(ConnectionApproval(  # firm B's connection waits for B's admin
+            firm_id=firm_id, connection_id=connection.id, user_id=user_id,
+        ))  # fmt: skip
         await session.flush()
         return {
             "connection_id": str(connection.id),
@@ -140,6 +144,9 @@ def _bodies(b: dict[str, str]) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("POST", f"{p}/users/{{user_id}}/aliases"): {
             "provider": "google", "account_email": "taken-over@example.com",
         },
+        ("POST", f"{p}/approvals/{{connection_id}}/approve"): None,
+        ("POST", f"{p}/approvals/{{connection_id}}/decline"): {"reason": "Taken over"},
+        ("PUT", f"{p}/teams/{{team_id}}/admins/{{user_id}}"): None,
     }  # fmt: skip
 
 
