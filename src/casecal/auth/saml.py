@@ -4,7 +4,7 @@ AuthnRequest (HTTP-Redirect binding), the single-use browser-bound requests, and
 response (HTTP-POST binding) checked: a signed assertion by a key of the IdP's metadata (never
 a key the message carries), Destination and Recipient = our ACS URL, Audience = our entity id,
 NotBefore / NotOnOrAfter (``CLOCK_SKEW`` either way), InResponseTo = a request this browser
-has in flight, exactly one assertion, no SHA-1; each assertion is accepted once."""
+has in flight, exactly one assertion, SHA-256 or stronger; each assertion is accepted once."""
 
 from __future__ import annotations
 
@@ -40,10 +40,20 @@ REQUEST_LIFETIME = timedelta(minutes=10)
 CLOCK_SKEW = timedelta(minutes=2)
 """Allowed difference between the IdP's clock and ours, applied to every time check."""
 _BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-_SHA1 = (
-    "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
-    "http://www.w3.org/2000/09/xmldsig#sha1",
+_MORE = "http://www.w3.org/2001/04/xmldsig-more#"
+_SIGNATURE_METHODS = frozenset(
+    _MORE + name
+    for name in ("rsa-sha256", "rsa-sha384", "rsa-sha512", "ecdsa-sha256", "ecdsa-sha384",
+                 "ecdsa-sha512")
+)  # fmt: skip
+_DIGEST_METHODS = frozenset(
+    (
+        "http://www.w3.org/2001/04/xmlenc#sha256",
+        _MORE + "sha384",
+        "http://www.w3.org/2001/04/xmlenc#sha512",
+    )
 )
+"""The only algorithms accepted: SHA-1 (and MD5, RIPEMD-160) signatures and digests are not."""
 
 
 class SamlMetadataInvalid(ValueError):
@@ -235,11 +245,13 @@ def read_response(
     signature = assertion.signature
     if signature is None:  # pysaml2 refuses this already (want_assertions_signed)
         raise _refused("unsigned", "its assertion is not signed by your firm's identity provider")
-    algorithms = {str(signature.signed_info.signature_method.algorithm)} | {
-        str(ref.digest_method.algorithm) for ref in signature.signed_info.reference
-    }
-    if algorithms & set(_SHA1):
-        raise _refused("weak_signature", "it is signed with SHA-1, which CaseCal does not accept")
+    method = str(signature.signed_info.signature_method.algorithm)
+    digests = {str(ref.digest_method.algorithm) for ref in signature.signed_info.reference}
+    if method not in _SIGNATURE_METHODS or not digests or not digests <= _DIGEST_METHODS:
+        raise _refused(
+            "weak_signature",
+            "it is signed with SHA-1 or another algorithm CaseCal does not accept (use SHA-256)",
+        )
     in_response_to = str(envelope.in_response_to or "")
     confirmations = assertion.subject.subject_confirmation if assertion.subject else []
     recipients = {
