@@ -24,6 +24,7 @@ emulators: $(STAMP)
 	$(BIN)/casecal emulators --port 8025
 
 test: $(STAMP)
+	.ci/system-packages
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
