@@ -396,10 +396,17 @@ async def complete_google_install(
             TenantConsent.firm_id == actor.firm_id, TenantConsent.tenant_id == domain
         )
     )
+    if row is not None and row.provider is not ProviderName.GOOGLE:
+        raise OAuthRefused(
+            f"{domain} is recorded as a Microsoft 365 organisation of your firm; nothing was "
+            "recorded for Google."
+        )
     if row is None:
-        row = TenantConsent(id=uuid.uuid4(), firm_id=actor.firm_id, tenant_id=domain)
+        row = TenantConsent(
+            id=uuid.uuid4(), firm_id=actor.firm_id, tenant_id=domain, provider=ProviderName.GOOGLE
+        )
         session.add(row)
-    row.provider, row.status, row.consented_at = ProviderName.GOOGLE, "consented", utcnow()
+    row.status, row.consented_at = "consented", utcnow()
     row.consented_by = admin.email if admin is not None else ""
     waiting = (
         await session.execute(

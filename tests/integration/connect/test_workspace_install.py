@@ -235,3 +235,27 @@ async def test_a_withdrawn_install_is_noticed_within_one_pass(world: World) -> N
     # Signing in again is refused the same way until the admin installs again.
     again, _ = await _connect(world, "ann")
     assert again.status is ConnectionStatus.AWAITING_CONSENT
+
+
+async def test_a_domain_recorded_for_microsoft_is_not_turned_into_a_google_install(
+    world: World,
+) -> None:
+    """A Microsoft tenant recorded under its domain (when its discovery could not be read)
+    keeps its row: the Google install of the same domain is refused, not merged into it."""
+    _workspace(world)
+    async with world.app.state.sessionmaker() as session:
+        session.add(TenantConsent(id=uuid.uuid4(), firm_id=world.firm_id, tenant_id=DOMAIN))
+        await session.commit()
+    pressed = await world.web.post(
+        "/calendar-sync/consents/google/install",
+        data={"csrf_token": await _csrf(world, "admin")},
+        headers=_cookie(world, "admin"),
+    )
+    back = await world.callback(
+        "admin", "/oauth/google/install/callback",
+        await world.provider_redirect(pressed.headers["location"]),
+    )  # fmt: skip
+    assert back.status_code < 500
+    assert "recorded as a Microsoft 365 organisation" in back.text
+    row = await _install(world)
+    assert (row.provider, row.status) == (ProviderName.MICROSOFT, "required")
