@@ -279,7 +279,8 @@ async def remove_team_admin(
     row = await session.get(TeamAdmin, (team_id, user_id))
     if row is None or row.firm_id != actor.firm_id:
         raise NotFound("no such team admin")
+    team = await session.get(Team, team_id)
     await session.delete(row)
     audit.record(session, actor.firm_id, actor.user_id, "team.admin_removed",
-                 f"team:{team_id}", {"user_id": str(user_id)})  # fmt: skip
+                 f"team:{team.name if team else team_id}", {"user_id": str(user_id)})  # fmt: skip
     await session.commit()

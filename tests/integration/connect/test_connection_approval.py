@@ -347,6 +347,9 @@ async def test_through_the_pages(world: World, syncing: Scheduler) -> None:
         "Approved: syncing has started."
         in (await world.web.get(approved.headers["location"], headers=admin)).text
     )
+    audit = (await world.web.get("/calendar-sync", headers=admin)).text
+    assert "Calendar connection approved" in audit  # the audit log, readable
+    assert "Calendar connection waits for approval" in audit
     await asyncio.wait_for(syncing.drain(), 10)
     assert (await _status(world, conn.id)).last_sync_at is not None
     assert _calendar_calls(world)

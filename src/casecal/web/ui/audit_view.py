@@ -18,6 +18,12 @@ ACTION_LABELS = {
     "consent.granted": "Microsoft admin consent granted",
     "consent.refused": "Microsoft admin consent refused",
     "consent.approval_requested": "Approval requested from the firm admins",
+    "consent.withdrawn": "Admin consent withdrawn in the organisation",
+    "connection.approval_requested": "Calendar connection waits for approval",
+    "connection.approved": "Calendar connection approved",
+    "connection.declined": "Calendar connection declined",
+    "team.admin_named": "Team admin named",
+    "team.admin_removed": "Team admin removed",
     "identity.alias_allowed": "Account alias allowed",
     "identity.alias_removed": "Account alias removed",
     "token.reauth_notice": "Asked by email to re-authorise",
@@ -87,6 +93,10 @@ def target_label(target: str, names: Names) -> str:
         return "a removed calendar connection"
     if target == "subscription":
         return "the Calendar Sync subscription"
+    if kind == "domain":
+        return f"Google Workspace domain {ident}"
+    if kind == "team" and found is None:
+        return f"team {ident}"
     if kind == "tenant":
         domain = names.tenants.get(ident)
         return f"Microsoft organisation {domain}" if domain else f"Microsoft organisation {ident}"
