@@ -6,15 +6,26 @@ sync engine only ever sees the types below and the errors of ``casecal.providers
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Container, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Container, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from casecal.domain.event import CanonicalEvent
     from casecal.domain.tags import Tag
     from casecal.providers.errors import ProviderError
+
+
+LinkedIds = Callable[[], Awaitable[tuple[Container[str], Container[str]]]]
+"""Reads the caller's linked remote ids (``known``) and, of those, the ones already settled
+as gone (``settled``). A change round calls it at most once, and only when a page carries
+events or removals: a round that says nothing changed reads nothing."""
+
+
+async def no_linked_ids() -> tuple[Container[str], Container[str]]:
+    """A caller that links nothing (the default of ``Provider.changes``)."""
+    return frozenset(), frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +104,10 @@ class RemoteEvent:
     ``lastModifiedDateTime``), aware; None when the item did not carry a readable one."""
     plain_occurrence: bool = False
     """An occurrence that only repeats its series (Graph ``type: occurrence``): nothing of its
-    own to sync beyond the series."""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    own to sync beyond the series.
+
+    Nothing of the provider's JSON is kept: a pass may hold many events at once (the
+    series masters of a round), and the sync reads only the typed fields."""
 
     @property
     def cancelled(self) -> bool:
@@ -186,15 +199,15 @@ class Provider(Protocol):
         cursor: str | None,
         window: SyncWindow | None = None,
         *,
-        known: Container[str] = frozenset(),
-        settled: Container[str] = frozenset(),
+        linked: LinkedIds = no_linked_ids,
     ) -> AsyncIterator[ChangePage]:
         """Stream the pages of one change round; ``cursor=None`` lists ``window`` in full.
-        ``known`` holds the ids of events the caller has already linked: a provider that
-        needs an extra read to return an event's tag may skip it for those (their events
-        then come with ``tag=None``). ``settled`` holds the known ids already settled as
-        gone: a removal of one of those needs no confirming read. Raises ``CursorExpired``
-        when the cursor is dead."""
+        ``linked`` reads, when a page first needs them, the ids of events the caller has
+        already linked (``known``) and those of them already settled as gone (``settled``):
+        a provider that needs an extra read to return an event's tag may skip it for known
+        ids (their events then come with ``tag=None``), and a removal of a settled one needs
+        no confirming read. A provider that needs neither never calls it. Raises
+        ``CursorExpired`` when the cursor is dead."""
         ...
 
     async def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent: ...

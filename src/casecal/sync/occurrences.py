@@ -41,7 +41,9 @@ async def occurrence_news(
     master, read now rather than later in the page: no extra request), never against a
     host change not yet sent. Applying it all again after the page's masters changes
     nothing."""
-    p.masters.update((e.id, e) for e in page.events if e.series_id is None)
+    for remote in page.events:
+        if remote.series_id is None:
+            p.keep_master(remote)
     if p.provider.capabilities.occurrences_listed:
         links = (await p.context(session)).links
         for series_id in dict.fromkeys(e.series_id for e in page.events if e.series_id):

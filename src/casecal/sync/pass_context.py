@@ -154,7 +154,8 @@ class Pass:
     masters_seen: set[str] = field(default_factory=set)
     """Series masters settled (or being settled) this pass: their occurrences need not."""
     masters: dict[str, pb.RemoteEvent] = field(default_factory=dict)
-    """Series masters read this pass, by id: what a series is on the remote."""
+    """Series masters read this pass, by id: what a series is on the remote (``keep_master``:
+    a listed event only when it can be a series' master, so a long listing is not held)."""
     moved: list[tuple[Link, Appointment]] = field(default_factory=list)
     """Links whose host side the page being applied moved, their versions to settle at its
     end."""
@@ -190,6 +191,14 @@ class Pass:
         if self.settings is None:
             raise RuntimeError("the pass has not loaded its settings yet")
         return self.settings.limits()
+
+    def keep_master(self, remote: pb.RemoteEvent) -> None:
+        """Keep a listed event that is not an occurrence in ``masters`` when it can be the
+        master its series' occurrences ask for: a recurring event, or a cancelled one (a
+        series deleted). A single event is nobody's master; holding every one of a full
+        listing would make a pass's memory grow with the calendar."""
+        if remote.event is None or remote.event.recurrence is not None:
+            self.masters[remote.id] = remote
 
     def count(self, direction: Direction, kind: str, tally: Tally, n: int = 1) -> None:
         self.counts[direction][count_key(kind, tally)] += n

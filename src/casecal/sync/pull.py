@@ -6,6 +6,7 @@ carried out. Re-plans of this phase's own writes are settled here too."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass, replace
 
 import structlog
@@ -83,11 +84,14 @@ async def change_round(p: Pass, cursor: str | None, window: pb.SyncWindow) -> st
     seen: set[str] = set()
     final: str | None = None
     listed = 0
-    async with p.sessionmaker() as session:
-        known, settled = await (await p.context(session)).links.remote_ids()
-    rounds = p.provider.changes(
-        p.calendar_id, cursor, window if full else None, known=known, settled=settled
-    )
+
+    async def linked_ids() -> tuple[Container[str], Container[str]]:
+        # Read only if the provider asks (Graph, for a page that lists anything), before
+        # that page is applied: the ids as the pass found them.
+        async with p.sessionmaker() as session:
+            return await (await p.context(session)).links.remote_ids()
+
+    rounds = p.provider.changes(p.calendar_id, cursor, window if full else None, linked=linked_ids)
     async for page in rounds:
         seen.update(remote.id for remote in page.events)
         await _apply_page(p, page, window)
@@ -141,6 +145,10 @@ async def _apply_page(p: Pass, page: pb.ChangePage, window: pb.SyncWindow) -> No
             p.page = None
             p.moved.clear()
             p.absences_read.clear()
+            # The page's rows (kept in ``session.info``, whose context refers back to the
+            # session) are freed now rather than by a later garbage collection: a long
+            # listing does not pile up pages of rows.
+            session.info.clear()
 
 
 async def _remote_removed(p: Pass, remote_id: str) -> None:
@@ -163,7 +171,7 @@ async def _remote_item(p: Pass, remote: pb.RemoteEvent) -> None:
         await _occurrence(p, remote)
         return
     p.masters_seen.add(remote.id)  # read now: its occurrences need not read it again
-    p.masters[remote.id] = remote
+    p.keep_master(remote)
     await settle_remote_and_commit(p, remote.id, remote)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Container, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import suppress
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from casecal.providers.base import (
     Capabilities,
     ChangePage,
     CreateOp,
+    LinkedIds,
     Provider,
     PushChannel,
     RemoteEvent,
@@ -33,6 +34,7 @@ from casecal.providers.base import (
     UpdateOp,
     WriteOp,
     WriteResult,
+    no_linked_ids,
 )
 from casecal.providers.budget import WindowBudget
 from casecal.providers.errors import (
@@ -141,13 +143,12 @@ class GoogleCalendarProvider:
         cursor: str | None,
         window: SyncWindow | None = None,
         *,
-        known: Container[str] = frozenset(),
-        settled: Container[str] = frozenset(),
+        linked: LinkedIds = no_linked_ids,
     ) -> AsyncIterator[ChangePage]:
         """One round of ``events.list``. The same parameters go on full and incremental
         rounds (only the window / syncToken differ); 410 ``fullSyncRequired`` raises
         ``CursorExpired``. Pages are yielded as they arrive. Tags come inline (private
-        extended properties), so ``known`` saves nothing here."""
+        extended properties) and cancelled items are deletions, so ``linked`` is never read."""
         params: dict[str, Any] = {
             "maxResults": self._page_size,
             "singleEvents": self._single_events,
@@ -161,20 +162,14 @@ class GoogleCalendarProvider:
         while True:
             page = await self.http.json("GET", url, params=params)
             zone = self._zones.setdefault(calendar_id, str(page.get("timeZone") or "UTC"))
-            events: list[RemoteEvent] = []
-            removed: list[str] = []
-            for item in page.get("items", []):
-                if item.get("status") == "cancelled" and not item.get("recurringEventId"):
-                    removed.append(str(item["id"]))
-                else:
-                    events.append(codec.remote(item, zone))
+            events, removed = _page_items(page.get("items", []), zone)
             token = page.get("nextPageToken")
-            if token:
-                params["pageToken"] = token
-                yield ChangePage(events, removed, None, full=cursor is None)
-                continue
-            yield ChangePage(events, removed, str(page["nextSyncToken"]), full=cursor is None)
-            return
+            final = None if token else str(page["nextSyncToken"])
+            del page  # its JSON is not held while the caller applies the page
+            yield ChangePage(events, removed, final, full=cursor is None)
+            if not token:
+                return
+            params["pageToken"] = token
 
     async def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent:
         """The event; ``Gone`` when it was deleted (Google still returns the tombstone)."""
@@ -432,6 +427,18 @@ class GoogleCalendarProvider:
 def _seg(value: str) -> str:
     """A path segment; ``@`` stays literal (RFC 3986 allows it), as Google's clients send it."""
     return quote(value, safe="@")
+
+
+def _page_items(items: list[dict[str, Any]], zone: str) -> tuple[list[RemoteEvent], list[str]]:
+    """A listing page's events, and the ids of the events it reports deleted."""
+    events: list[RemoteEvent] = []
+    removed: list[str] = []
+    for item in items:
+        if item.get("status") == "cancelled" and not item.get("recurringEventId"):
+            removed.append(str(item["id"]))
+        else:
+            events.append(codec.remote(item, zone))
+    return events, removed
 
 
 def _rfc3339(value: datetime) -> str:

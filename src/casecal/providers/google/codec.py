@@ -61,7 +61,6 @@ def remote(item: dict[str, Any], default_tz: str) -> RemoteEvent:
         original_start=original,
         problem=problem,
         modified_at=wire_stamp(item.get("updated")),
-        raw=item,
     )
 
 

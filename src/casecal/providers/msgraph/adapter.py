@@ -26,6 +26,7 @@ from casecal.providers.base import (
     ChangePage,
     CreateOp,
     DeleteOp,
+    LinkedIds,
     Provider,
     PushChannel,
     RemoteEvent,
@@ -33,6 +34,7 @@ from casecal.providers.base import (
     UpdateOp,
     WriteOp,
     WriteResult,
+    no_linked_ids,
 )
 from casecal.providers.budget import WindowBudget
 from casecal.providers.errors import ProviderError
@@ -131,11 +133,10 @@ class MicrosoftGraphProvider:
         cursor: str | None,
         window: SyncWindow | None = None,
         *,
-        known: Container[str] = frozenset(),
-        settled: Container[str] = frozenset(),
+        linked: LinkedIds = no_linked_ids,
     ) -> AsyncIterator[ChangePage]:
         """One calendarView delta round (``delta.rounds``)."""
-        return delta.rounds(self, calendar_id, cursor, window, known, settled)
+        return delta.rounds(self, calendar_id, cursor, window, linked)
 
     async def read(self, event_id: str) -> RemoteEvent:
         """One event by id, tag expanded."""

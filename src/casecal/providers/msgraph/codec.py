@@ -77,7 +77,6 @@ def remote(item: dict[str, Any], tag: Tag | None) -> RemoteEvent:
         problem=problem,
         modified_at=wire_stamp(item.get("lastModifiedDateTime")),
         plain_occurrence=item.get("type") == "occurrence",
-        raw=item,
     )
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Container
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import casecal.providers.msgraph.codec as codec
 from casecal.domain.tags import Tag
-from casecal.providers.base import ChangePage, SyncWindow
+from casecal.providers.base import ChangePage, LinkedIds, SyncWindow
 from casecal.providers.errors import NotFound
 from casecal.providers.msgraph import batch
 from casecal.providers.msgraph.wire import PREFER, iso
@@ -30,8 +31,7 @@ async def rounds(
     calendar_id: str,
     cursor: str | None,
     window: SyncWindow | None,
-    known: Container[str],
-    settled: Container[str],
+    linked: LinkedIds,
 ) -> AsyncIterator[ChangePage]:
     """One calendarView delta round. The window goes on the first request only; after that
     the returned ``nextLink`` / ``deltaLink`` are called as they are.
@@ -39,7 +39,8 @@ async def rounds(
     Delta lists occurrences, never their series master, and cannot expand the tag. So each
     page also carries the master of every series it shows (once per round), and the tags of
     events the caller does not already know (``known``: its linked ids, which include the
-    echoes of its own writes) are read (``fetch_tags``). Both come from one listing of the
+    echoes of its own writes, read through ``linked`` with the first page that lists
+    anything) are read (``fetch_tags``). Both come from one listing of the
     calendar's events (pages of 1,000, tag expanded) when a full round needs many, else from
     one GET per event."""
     params: dict[str, Any] | None = None
@@ -51,25 +52,29 @@ async def rounds(
         params = {"startDateTime": iso(window.start), "endDateTime": iso(window.end)}
     prefer = {"Prefer": f"{PREFER}, odata.maxpagesize={graph.page_size}"}
     lookup = _Lookup(graph, calendar_id, full=cursor is None)
+    known: Container[str] | None = None
+    settled: Container[str] = ()
     while True:
         page = await graph.http.json("GET", url, params=params, headers=prefer)
         params = None
         items = page.get("value", [])
         removed = [str(i["id"]) for i in items if "@removed" in i]
         live = [i for i in items if "@removed" not in i]
-        removed, still_there = await _confirm_removed(graph, removed, known, settled)
+        if items and known is None:
+            known, settled = await linked()
+        removed, still_there = await _confirm_removed(graph, removed, known or (), settled)
         live += still_there
         masters = await lookup.masters(live)
-        tags = await lookup.tags([*masters, *live], known) if graph.fetch_tags else {}
+        tags = await lookup.tags([*masters, *live], known or ()) if graph.fetch_tags else {}
         events = [codec.remote(i, tags.get(tag_owner(i))) for i in [*masters, *live]]
         next_link = page.get("@odata.nextLink")
-        if next_link:
-            url = str(next_link)
-            yield ChangePage(events, removed, None, full=cursor is None)
-            continue
-        final = str(page["@odata.deltaLink"])
+        final = None if next_link else str(page["@odata.deltaLink"])
+        # The page's JSON is not held while the caller applies it.
+        del page, items, live, masters, still_there
         yield ChangePage(events, removed, final, full=cursor is None)
-        return
+        if final is not None:
+            return
+        url = str(next_link)
 
 
 async def _confirm_removed(
@@ -140,13 +145,26 @@ async def items(
         next_url = str(next_link) if next_link else None
 
 
-async def _list_events(
-    graph: MicrosoftGraphProvider, calendar_id: str
-) -> dict[str, dict[str, Any]]:
-    """Every single event and series master of the calendar, tag expanded, by id."""
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """What one listing of the calendar's events leaves for the round: every event's tag by
+    id, and the JSON of the series masters only (what the round hands out), so a large
+    calendar's events are not all held while the round goes."""
+
+    tags: dict[str, Tag | None]
+    masters: dict[str, dict[str, Any]]
+
+
+async def _list_events(graph: MicrosoftGraphProvider, calendar_id: str) -> _Listing:
+    """Every single event and series master of the calendar, tag expanded."""
     params = {"$expand": codec.EXPAND_TAG, "$top": TAG_PAGE}
-    listing = items(graph, graph.events_url(calendar_id), params)
-    return {str(item["id"]): item async for item in listing}
+    listing = _Listing({}, {})
+    async for item in items(graph, graph.events_url(calendar_id), params):
+        event_id = str(item["id"])
+        listing.tags[event_id] = codec.tag_of(item)
+        if item.get("type") == "seriesMaster":
+            listing.masters[event_id] = item
+    return listing
 
 
 class _Lookup:
@@ -157,25 +175,28 @@ class _Lookup:
         self.graph = graph
         self.calendar_id = calendar_id
         self.full = full
-        self.listing: dict[str, dict[str, Any]] | None = None
+        self.listing: _Listing | None = None
         self.emitted: set[str] = set()
 
-    async def _read(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
-        if self.listing is None and self.full and len(ids) > TAG_LISTING_FROM:
+    async def _listed(self, wanted: int) -> _Listing:
+        """The listing, made now when a full round needs more than a few reads."""
+        if self.listing is None and self.full and wanted > TAG_LISTING_FROM:
             self.listing = await _list_events(self.graph, self.calendar_id)
-        listed = self.listing or {}
-        missing = [i for i in ids if i not in listed]
-        found = await asyncio.gather(*(raw(self.graph, i) for i in missing))
-        fetched = dict(zip(missing, found, strict=True))
-        return {i: listed[i] if i in listed else fetched[i] for i in ids}
+        return self.listing or _Listing({}, {})
+
+    async def _fetch(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        found = await asyncio.gather(*(raw(self.graph, i) for i in ids))
+        return dict(zip(ids, found, strict=True))
 
     async def masters(self, live: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The masters of the series in ``live`` not yet handed out this round."""
         wanted = sorted({str(i["seriesMasterId"]) for i in live if i.get("seriesMasterId")})
         wanted = [w for w in wanted if w not in self.emitted]
         self.emitted.update(wanted)
-        found = await self._read(wanted)
-        return [item for item in found.values() if item is not None]
+        listed = (await self._listed(len(wanted))).masters
+        fetched = await self._fetch([w for w in wanted if w not in listed])
+        found = [listed[w] if w in listed else fetched[w] for w in wanted]
+        return [item for item in found if item is not None]
 
     async def tags(
         self, items: list[dict[str, Any]], known: Container[str]
@@ -188,8 +209,14 @@ class _Lookup:
                 tags[str(item["id"])] = codec.tag_of(item)
         owners = sorted(o for o in {tag_owner(i) for i in items} if o not in known)
         owners = [o for o in owners if o not in tags]
-        for owner, found in (await self._read(owners)).items():
-            tags[owner] = codec.tag_of(found) if found is not None else None
+        listed = (await self._listed(len(owners))).tags
+        fetched = await self._fetch([o for o in owners if o not in listed])
+        for owner in owners:
+            if owner in listed:
+                tags[owner] = listed[owner]
+            else:
+                found = fetched[owner]
+                tags[owner] = codec.tag_of(found) if found is not None else None
         return tags
 
 
