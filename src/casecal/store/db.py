@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,11 +18,37 @@ from sqlalchemy.orm import Session
 from casecal.store import sqlite_driver
 from casecal.store.private_files import secure_sqlite
 
+_DUMPS_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+"""What ``json.dumps`` refuses, orjson is told to refuse too (it hands it back)."""
+
+
+def json_dumps(value: Any) -> str:
+    """The JSON columns' text: orjson (a tenth of the CPU of ``json``), the same value as
+    ``json.dumps`` gives; what orjson refuses (keys other than strings, numbers past 64
+    bits, datetimes, dataclasses) goes to ``json.dumps``, which stores or refuses it as
+    it always did."""
+    try:
+        return orjson.dumps(value, option=_DUMPS_OPTIONS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """A JSON column's value, as ``json.loads`` reads it (orjson first, ``json`` for what
+    orjson refuses: ``NaN``, lone surrogates)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
 
 def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Build the engine; SQLite gets foreign keys, WAL and a busy timeout on every connection,
     a private file (0600, in a 0700 directory) before the first, and the driver that sends a
-    statement to aiosqlite's thread in one call (``sqlite_driver``)."""
+    statement to aiosqlite's thread in one call (``sqlite_driver``). JSON columns go through
+    orjson (``json_dumps``, ``json_loads``)."""
+    kwargs.setdefault("json_serializer", json_dumps)
+    kwargs.setdefault("json_deserializer", json_loads)
     if database_url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         secure_sqlite(database_url)
