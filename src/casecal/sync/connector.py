@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from casecal.auth import oauth
 from casecal.auth.encryption import TokenCipher
 from casecal.config import Settings
+from casecal.domain.effective_settings import EffectiveSettings
 from casecal.domain.entries import EntryKind
 from casecal.providers.base import Provider
 from casecal.providers.budget import Budgets, WindowBudget
@@ -144,6 +145,11 @@ class ConnectionProviders:
                 )
 
         return store
+
+    async def for_pass(self, connection: Connection, settings: EffectiveSettings) -> Provider:
+        """The adapter of ``connection`` for a sync pass, which has read the settings in force
+        for its user already (``settings``): no read of its own."""
+        return await self.adapter(connection, invite_kinds=settings.invite_kinds())
 
     async def invite_kinds(self, connection: Connection) -> frozenset[EntryKind]:
         """The entry kinds whose attendees Graph may invite for the connection's user

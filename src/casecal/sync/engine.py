@@ -12,11 +12,13 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import structlog
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from casecal.domain.effective_settings import EffectiveSettings
 from casecal.domain.entitlement import PAUSED, REASONS
 from casecal.domain.plan import UNKNOWN, HostSide
 from casecal.errors import NotFound as DomainNotFound
@@ -46,6 +48,19 @@ log = structlog.get_logger("casecal.sync")
 
 ProviderFactory = Callable[[Connection], Awaitable[pb.Provider]]
 """Builds the authorised adapter of a connection (tokens decrypted, refresh wired in)."""
+
+
+@runtime_checkable
+class PassProviderFactory(Protocol):
+    """A ``ProviderFactory`` that also takes the settings the pass has read
+    (``connector.ConnectionProviders``), so that building the adapter reads none again."""
+
+    def __call__(self, connection: Connection, /) -> Awaitable[pb.Provider]: ...
+
+    async def for_pass(
+        self, connection: Connection, settings: EffectiveSettings
+    ) -> pb.Provider: ...
+
 
 StatusListener = Callable[[uuid.UUID, ConnectionStatus, str], Awaitable[None]]
 """Told (connection id, new status, reason) when a pass changes a connection's status."""
@@ -138,7 +153,11 @@ class SyncEngine:
         )  # fmt: skip
         outcome, error, retry_after = PassOutcome.OK, "", None
         try:
-            sync_pass.provider = await self.provider_for(connection)
+            factory = self.provider_for
+            if isinstance(factory, PassProviderFactory):
+                sync_pass.provider = await factory.for_pass(connection, basis.settings)
+            else:
+                sync_pass.provider = await factory(connection)
             await _run(sync_pass)
         except DeletionsPaused as exc:
             outcome, error = PassOutcome.PAUSED, str(exc)
@@ -257,7 +276,7 @@ async def _push(p: Pass, *, backfill: bool, replan: bool) -> None:
     chunk = max(1, p.provider.capabilities.max_batch_size)
     held: list[writes.Write] = []
     for done, (kind, entry_id) in enumerate(work, start=1):
-        step = await push.settle_host_and_commit(p, kind, entry_id, collect=True)
+        step = await work.settle_and_commit(p, kind, entry_id)
         if isinstance(step, writes.Write):
             held.append(step)
             if len(held) >= chunk:
@@ -323,9 +342,7 @@ async def _follow(p: Pass, step: Replan | writes.Retry) -> None:
         if isinstance(follow, Replan):
             await pull.settle_remote_and_commit(p, follow.remote_id, follow.remote)
             return
-        answer = await push.settle_host_and_commit(p, follow.kind, follow.entry_id)
-        assert not isinstance(answer, writes.Write)  # only collected writes are held
-        follow = answer
+        follow = await push.settle_host_and_commit(p, follow.kind, follow.entry_id)
 
 
 __all__ = [

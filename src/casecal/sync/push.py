@@ -1,13 +1,14 @@
 """The push phase: every host entry with pending outbox rows (and, on a first pass with an
 upcoming backfill, every entry of the window not yet on the remote) planned against its
-link (``domain.plan``). A plain remote create or update is handed back as a ``Write`` to go
-out in a batch; anything else is performed at once. A write that finds the remote other
-than planned answers a ``Replan``, which the engine's loop hands to the pull phase."""
+link (``domain.plan``). ``work`` lists them as a ``Work``, whose read-ahead the engine's
+loop draws from: a plain remote create or update is handed back as a ``Write`` to go out
+in a batch; anything else is performed at once. A write that finds the remote other than
+planned answers a ``Replan``, which the engine's loop hands to the pull phase."""
 
 from __future__ import annotations
 
 import uuid
-import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -24,9 +25,7 @@ from casecal.sync.sides import changed_of, linked_remote_side, sent_occurrences,
 from casecal.sync.writes import Write, batchable
 
 
-async def work(
-    p: Pass, *, backfill: bool, replan: bool = False
-) -> list[tuple[EntryKind, uuid.UUID]]:
+async def work(p: Pass, *, backfill: bool, replan: bool = False) -> Work:
     """The host entries to settle, in the order their changes were made. With ``replan``
     (the settings that shape the calendar changed since it was last planned), also every
     entry CaseCal shapes that is linked, or that the backfill would push: a kind switched off
@@ -58,29 +57,48 @@ async def work(
                 if synced.get((kind, entry_id)) != version:
                     queued.setdefault((kind, entry_id))
         keys = list(queued)
-    _start_read_ahead(p, keys)
-    return keys
+    return Work(keys)
 
 
-async def settle_host_and_commit(
-    p: Pass, kind: EntryKind, entry_id: uuid.UUID, *, collect: bool = False
-) -> Write | Replan | None:
-    """Plan one host entry and act on it. With ``collect``, a plain remote create or
-    update is not performed but returned, to go out in a batch with others.
+class Work:
+    """The push's entries, in order (``keys``), and the read-ahead that plans them: the
+    engine's loop hands them to ``settle_and_commit`` one at a time."""
 
-    With ``collect``, an entry of the work ``work`` listed is planned from the read-ahead
-    (``_ReadAhead``): its link and row were read with the next ``READ_AHEAD`` entries', and
-    those that needed nothing were acknowledged then, together. Only an entry whose plan is
-    neither nothing, a deletion nor a batchable write is read again, in a session of its own,
-    and performed as it always was."""
-    if collect:
-        ahead = _read_ahead_of(p)
-        planned = await ahead.take(p, (kind, entry_id)) if ahead is not None else None
+    def __init__(self, keys: list[tuple[EntryKind, uuid.UUID]]) -> None:
+        self.keys = keys
+        self._ahead = _ReadAhead(keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[tuple[EntryKind, uuid.UUID]]:
+        return iter(self.keys)
+
+    async def settle_and_commit(
+        self, p: Pass, kind: EntryKind, entry_id: uuid.UUID
+    ) -> Write | Replan | None:
+        """Plan one entry of the work and act on it; a plain remote create or update is not
+        performed but returned, to go out in a batch with others.
+
+        The entry is planned from the read-ahead (``_ReadAhead``): its link and row were
+        read with the next ``READ_AHEAD`` entries', and those that needed nothing were
+        acknowledged then, together. Only an entry whose plan is neither nothing, a
+        deletion nor a batchable write is read again, in a session of its own, and
+        performed as it always was (``settle_host_and_commit``'s single path)."""
+        planned = await self._ahead.take(p, (kind, entry_id))
         if planned is not None:
             step = _collected(p, planned, kind, entry_id)
             if not isinstance(step, _Single):
                 return step
-    return await _settle_one(p, kind, entry_id, collect=collect)
+        return await _settle_one(p, kind, entry_id, collect=True)
+
+
+async def settle_host_and_commit(p: Pass, kind: EntryKind, entry_id: uuid.UUID) -> Replan | None:
+    """Plan one host entry, read afresh in a session of its own, and act on it (a retry or
+    a re-plan of an entry the push took already)."""
+    step = await _settle_one(p, kind, entry_id, collect=False)
+    assert not isinstance(step, Write)  # only collected writes are held
+    return step
 
 
 async def _settle_one(
@@ -220,23 +238,3 @@ class _ReadAhead:
             if nothing:
                 await ack_many(p, session, ctx.connection, nothing)
                 await session.commit()
-
-
-_READ_AHEADS: dict[int, tuple[weakref.ref[Pass], _ReadAhead]] = {}
-"""Each pass's read-ahead (by the pass's id, while the pass lives): ``work`` starts it,
-``settle_host_and_commit`` reads from it (the engine's loop hands over one entry at a
-time)."""
-
-
-def _start_read_ahead(p: Pass, keys: list[tuple[EntryKind, uuid.UUID]]) -> None:
-    key = id(p)
-    if key not in _READ_AHEADS:
-        weakref.finalize(p, _READ_AHEADS.pop, key, None)
-    _READ_AHEADS[key] = (weakref.ref(p), _ReadAhead(keys))
-
-
-def _read_ahead_of(p: Pass) -> _ReadAhead | None:
-    found = _READ_AHEADS.get(id(p))
-    if found is None or found[0]() is not p:
-        return None
-    return found[1]

@@ -6,12 +6,16 @@ and the next pass sees no change), and a firm that lists "appointment" in
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from casecal.auth.encryption import TokenCipher
 from casecal.config import Settings
@@ -31,6 +35,27 @@ CONSULTATION = {
     "end_at": "2026-12-10T16:00:00Z",
     "attendees": [{"email": "maria@client.example", "name": "Maria Lopez"}],
 }
+
+
+@contextmanager
+def settings_reads(sessionmaker: async_sessionmaker[AsyncSession]) -> Iterator[list[str]]:
+    """Statements that read settings, other than the pass's first (its connection's)."""
+    engine = sessionmaker.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        statement = " ".join(args[2].split())
+        if "FROM connections" not in statement and (
+            "setting_values" in statement or "SELECT firms.settings" in statement
+        ):
+            seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_attendees_are_invited_only_when_the_firm_opts_in(
@@ -71,8 +96,10 @@ async def test_attendees_are_invited_only_when_the_firm_opts_in(
         assert pushed["attendees"] == []
         assert "Maria Lopez &lt;maria@client.example&gt;" in pushed["body"]["content"]  # html
         assert emu.sent_messages() == []
-        again = await engine.run_pass(firm.firm_id, connection.id)  # no echo, nothing new
+        with settings_reads(sessionmaker) as reads:
+            again = await engine.run_pass(firm.firm_id, connection.id)  # no echo, nothing new
         assert again.outcome == "ok", again.error
+        assert reads == []  # the adapter takes the settings the pass read with its connection
         assert (await client.get(f"/api/v1/appointments/{made.json()['id']}", headers=auth)).json()[
             "attendees"
         ] == [{"email": "maria@client.example", "name": "Maria Lopez"}]
