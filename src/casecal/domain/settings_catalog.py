@@ -58,7 +58,7 @@ class InvalidValue(ValueError):
 MAX_REMINDERS: Final = 5
 MAX_REMINDER_MINUTES: Final = 4 * 7 * 24 * 60
 """Four weeks, the longest reminder both providers accept."""
-PROVIDERS: Final = ("google", "microsoft")
+PROVIDERS: Final = ("google", "microsoft", "caldav")
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,11 @@ from casecal.store.tables import (
 from casecal.sync.connector import ConnectionProviders
 from casecal.sync.settings_query import effective_for
 
-LABELS = {ProviderName.GOOGLE: "Google", ProviderName.MICROSOFT: "Microsoft"}
+LABELS = {
+    ProviderName.GOOGLE: "Google",
+    ProviderName.MICROSOFT: "Microsoft",
+    ProviderName.CALDAV: "CalDAV",
+}
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _BUSY = (
     ConnectionStatus.ACTIVE,

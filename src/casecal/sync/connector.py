@@ -26,6 +26,7 @@ from casecal.providers.google import GoogleCalendarProvider
 from casecal.providers.msgraph import MicrosoftGraphProvider
 from casecal.providers.tokens import OnRefresh, RefreshingTokenSource, TokenSet
 from casecal.store.tables import Connection, ProviderName, utcnow
+from casecal.sync.caldav_adapter import caldav_adapter
 from casecal.sync.settings_query import effective_for
 
 _by_client: weakref.WeakKeyDictionary[httpx.AsyncClient, ConnectionProviders]
@@ -87,6 +88,10 @@ class ConnectionProviders:
         ``invite_kinds`` None: the firm's choice, read from the database."""
         if connection.refresh_token_enc is None:
             raise AuthExpired("the connection holds no refresh token; re-authorise it")
+        if connection.provider is ProviderName.CALDAV:
+            return caldav_adapter(
+                self.client, self.cipher, connection.refresh_token_enc, self.budgets(connection)
+            )
         expires = connection.access_token_expires_at
         provider, tenant = connection.provider, connection.tenant_id
         client_id, client_secret = oauth.client_credentials(self.settings, provider)

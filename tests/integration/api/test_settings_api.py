@@ -50,7 +50,7 @@ async def test_with_nothing_set_every_setting_is_its_default(
     assert mine["sync.court_date"]["value"] == "on"
     assert mine["sync.step_reminder"]["value"] == "opt_in"
     assert mine["guard.percent"]["value"] == 20
-    assert mine["providers.allowed"]["value"] == ["google", "microsoft"]
+    assert mine["providers.allowed"]["value"] == ["google", "microsoft", "caldav"]
     assert mine["sync.court_date"]["may_edit"] is True
     assert mine["guard.percent"]["may_edit"] is False  # a firm rule, not a preference
     assert mine["sync.court_date"]["may_lock"] is False

@@ -188,7 +188,7 @@ def test_nothing_set_is_todays_behaviour() -> None:
     assert settings.busy(EntryKind.COURT_DATE)
     assert not settings.busy(EntryKind.STEP_REMINDER)
     assert not settings.private(EntryKind.INTERVIEW)
-    assert settings.providers_allowed() == {"google", "microsoft"}
+    assert settings.providers_allowed() == {"google", "microsoft", "caldav"}
     assert settings.invite_kinds() == frozenset()
     assert not settings.flag("sso.ask_to_connect")
     assert not settings.flag("connections.require_approval")  # connections sync at once

@@ -53,3 +53,4 @@ def stored_enum(cls: type[enum.Enum]) -> Enum:
 class ProviderName(enum.StrEnum):
     GOOGLE = "google"
     MICROSOFT = "microsoft"
+    CALDAV = "caldav"

@@ -37,6 +37,7 @@ for _optional in (
     "casecal.web.ui.connect_routes",
     "casecal.web.ui.oauth_routes",
     "casecal.web.ui.connect_prompt_routes",
+    "casecal.web.ui.caldav_routes",
 ):
     if find_spec(_optional) is not None:  # the OAuth parts arrive in their own modules
         ui_router.include_router(import_module(_optional).router)

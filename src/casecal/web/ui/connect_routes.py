@@ -48,6 +48,9 @@ async def _authorise(
     provider: ProviderName,
     connection_id: uuid.UUID | None = None,
 ) -> Response:
+    if provider is ProviderName.CALDAV:  # no OAuth: its own form (caldav_routes)
+        again = f"?modify={connection_id}" if connection_id is not None else ""
+        return RedirectResponse(f"{PAGE}/caldav{again}", status_code=303)
     try:
         url = await svc.start_connect(
             session, settings_of(request), signed.actor, provider,
