@@ -53,7 +53,13 @@ SCREENSHOTS := microsoft-with-admin-consent-04-admin-consent-panel \
 	an-open-calendar-page-redraws-itself-02-outlook-calendar-redrawn-with-the-new-title \
 	the-consent-link-shows-once-and-request-approval-stays-reachable-01-approval-required-shows-the-link-once \
 	a-removed-seat-pauses-with-the-fix-on-both-pages-01-admin-sees-paused-no-seat \
-	api-docs-render-offline-01-operations-listed admin-adds-a-user-who-sets-a-password-and-a-zone-02-one-time-link
+	api-docs-render-offline-01-operations-listed admin-adds-a-user-who-sets-a-password-and-a-zone-02-one-time-link \
+	admin-adds-a-user-who-sets-a-password-and-a-zone-03-settings-zone \
+	an-unfinished-authorisation-offers-connect-again-02-unfinished-reads-as-such \
+	approval-required-offers-request-approval-and-consent-leaves-one-state-05-one-state-after-consent \
+	an-imported-personal-appointment-stays-private-until-shared-01-owner-sees-it-in-full \
+	an-imported-personal-appointment-stays-private-until-shared-03-admin-finds-nothing-to-open \
+	a-conflict-names-the-field-with-both-values-and-restores-01-conflict-names-start-and-end-in-bobs-zone
 
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser tests/e2e/browser tests/e2e/demo
