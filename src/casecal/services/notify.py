@@ -16,7 +16,7 @@ from casecal.services.mail import send_mail
 from casecal.store.tables import AuditEvent, Connection, ConnectionStatus, User
 
 REAUTH_NOTICE = "token.reauth_notice"
-LABELS = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
+LABELS = {"google": "Google Calendar", "microsoft": "Microsoft 365", "caldav": "CalDAV"}
 
 
 def lapse_key(connection: Connection) -> str:

@@ -163,6 +163,9 @@ async def test_connect_with_an_app_password_then_both_ways(
         backfill="upcoming",
     )  # fmt: skip
     assert activated.status_code == 303, activated.text
+    panel = await client.get(PAGE)
+    assert panel.status_code == 200, panel.text
+    assert "CalDAV (iCloud, Fastmail, Nextcloud)" in panel.text
 
     soon = (datetime.now(UTC) + timedelta(days=7)).replace(hour=15, minute=0, second=0)
     admin = ui_firm.actor(ui_firm.admin, Role.FIRM_ADMIN)

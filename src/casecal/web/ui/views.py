@@ -13,7 +13,8 @@ from casecal.domain.validation import MAX_YEAR, MIN_YEAR
 from casecal.store.tables import EntryKind, ProviderName
 
 PROVIDER_LABELS = {ProviderName.MICROSOFT: "Microsoft 365 / Exchange",
-                   ProviderName.GOOGLE: "Google Calendar"}  # fmt: skip
+                   ProviderName.GOOGLE: "Google Calendar",
+                   ProviderName.CALDAV: "CalDAV (iCloud, Fastmail, Nextcloud)"}  # fmt: skip
 
 KIND_LABELS = {
     EntryKind.APPOINTMENT: "Appointment",
