@@ -14,17 +14,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casecal.config import Settings
 from casecal.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from casecal.services import audit
 from casecal.services.access import Actor, require_admin
+from casecal.services.mail import send_mail
 from casecal.store.tables import (
     Connection,
     ConnectionApproval,
     ConnectionStatus,
     ProviderName,
+    Role,
     Team,
     TeamAdmin,
     User,
@@ -284,3 +287,38 @@ async def remove_team_admin(
     audit.record(session, actor.firm_id, actor.user_id, "team.admin_removed",
                  f"team:{team.name if team else team_id}", {"user_id": str(user_id)})  # fmt: skip
     await session.commit()
+
+
+async def tell_approvers(
+    session: AsyncSession, settings: Settings, connection_id: uuid.UUID
+) -> int:
+    """Mail who may decide a waiting connection (the firm's active admins and the admins of its
+    owner's team) the queue's link; the number of people told."""
+    conn = await session.get(Connection, connection_id)
+    if conn is None or conn.status is not ConnectionStatus.AWAITING_APPROVAL:
+        return 0
+    owner = await session.get(User, conn.user_id)
+    if owner is None:
+        return 0
+    firm_admins = User.role == Role.FIRM_ADMIN
+    team_admins = User.id.in_(
+        select(TeamAdmin.user_id).where(
+            TeamAdmin.firm_id == conn.firm_id, TeamAdmin.team_id == owner.team_id
+        )
+    )
+    deciders = or_(firm_admins, team_admins) if owner.team_id is not None else firm_admins
+    people = (
+        await session.scalars(
+            select(User).where(User.firm_id == conn.firm_id, User.is_active, deciders)
+        )
+    ).all()
+    label = "Microsoft 365" if conn.provider is ProviderName.MICROSOFT else "Google"
+    link = f"{settings.base_url.rstrip('/')}/calendar-sync/approvals"
+    for person in people:
+        await send_mail(
+            settings, person.email, "CaseCal: a calendar connection waits for your approval",
+            f"Hello {person.name},\n\n{owner.name} ({owner.email}) connected their {label} "
+            f"calendar ({conn.account_email}). Your firm asks an admin to approve each "
+            f"connection; nothing syncs until then. Approve or decline it here:\n\n{link}\n",
+        )  # fmt: skip
+    return len(people)

@@ -334,6 +334,10 @@ async def test_through_the_pages(world: World, syncing: Scheduler) -> None:
     assert chosen.headers["location"] == "/calendar-sync?done=awaiting-approval"
     told = await world.web.get(chosen.headers["location"], headers=bob)
     assert "starts syncing as soon as an admin approves" in told.text
+    [mail] = world.inbox.to("admin@contoso.com")  # the firm admin is told, once
+    assert "Bob Brown (bob@example.org)" in mail.get_content()
+    assert f"{BASE}/calendar-sync/approvals" in mail.get_content()
+    assert world.inbox.to("bob@example.org") == []
     await asyncio.wait_for(syncing.drain(), 10)
     assert _calendar_calls(world) == []  # no pass, no push channel
 
@@ -353,3 +357,25 @@ async def test_through_the_pages(world: World, syncing: Scheduler) -> None:
     await asyncio.wait_for(syncing.drain(), 10)
     assert (await _status(world, conn.id)).last_sync_at is not None
     assert _calendar_calls(world)
+
+
+async def test_the_firm_admins_and_the_teams_admins_are_told(world: World) -> None:
+    sessionmaker = world.app.state.sessionmaker
+    red, blue = uuid.uuid4(), uuid.uuid4()
+    async with sessionmaker() as session:
+        session.add_all([Team(id=red, firm_id=world.firm_id, name="Red"),
+                         Team(id=blue, firm_id=world.firm_id, name="Blue")])  # fmt: skip
+        await session.flush()
+        bob = await session.get(User, world.users["bob"].id)
+        assert bob is not None
+        bob.team_id = red
+        await session.commit()
+    await _require_approval(world)
+    conn = await connected_google(world)
+    async with sessionmaker() as session:
+        await approvals.name_team_admin(session, world.actor("admin"), blue, world.users["ann"].id)
+        assert await approvals.tell_approvers(session, world.settings, conn.id) == 1  # not Blue's
+        await approvals.name_team_admin(session, world.actor("admin"), red, world.users["ann"].id)
+        assert await approvals.tell_approvers(session, world.settings, conn.id) == 2
+    assert len(world.inbox.to("admin@contoso.com")) == 2
+    assert len(world.inbox.to("ann@contoso.com")) == 1

@@ -17,6 +17,7 @@ from casecal.errors import DomainError
 from casecal.providers.errors import ProviderError
 from casecal.services import connect as svc
 from casecal.services.approval_requests import request_approval
+from casecal.services.approvals import tell_approvers
 from casecal.services.connections import get_connection
 from casecal.services.consents import start_admin_consent
 from casecal.store.tables import Backfill, ConnectionStatus, ProviderName
@@ -165,7 +166,9 @@ async def activate(
             calendar_name=calendar_name, step_reminders=step_reminders, backfill=backfill,
         )  # fmt: skip
         waits = row.status is ConnectionStatus.AWAITING_APPROVAL
-        if not waits:  # nothing starts while it awaits an admin's approval
+        if waits:  # nothing starts while it awaits an admin's approval; the approvers are told
+            await tell_approvers(session, settings_of(request), connection_id)
+        else:
             await start_syncing(request, connection_id)
         return row
 
