@@ -29,6 +29,11 @@ class Kept:
     cancelled: list[str]
     changed: list[overrides.Stored]
     synced: dict[str, str] | None
+    read_again: bool = False
+    """The new rule reset occurrences the host held (the provider's exceptions do not
+    outlive a rule): what the remote holds of them now has to be read again against the
+    new rule. On Graph a cancellation made after the rule changed, read by its absence
+    before the series was taken, was reset with the rest and is only heard again so."""
 
 
 def kept_on_rule_change(
@@ -47,7 +52,8 @@ def kept_on_rule_change(
     rule resets them (Graph then shows the real cancellations by their absence again),
     unless the provider keeps the exceptions the new rule still has; then exactly those
     stay. What the new rule dropped is no longer held on either side: the link forgets it,
-    so a later cancellation of that occurrence is news, not an echo."""
+    so a later cancellation of that occurrence is news, not an echo. Whatever a reset
+    dropped, the remote's occurrences are read again after it (``Kept.read_again``)."""
     if same_rule:
         return Kept(list(exdates), list(held), None)
     cancelled: list[str] = []
@@ -60,11 +66,13 @@ def kept_on_rule_change(
         kept = occurrence_keys(new_rule, new_start, tz, slots)
         cancelled = [x for x in exdates if time_key(overrides.parse_time(x)) in kept]
         changed = [x for x in held if overrides.slot(x) in kept]
+    # Without exceptions that outlive a rule, nothing is kept: anything held was reset.
+    read_again = not exceptions_outlive_rule and bool(exdates or held)
     if not synced:
-        return Kept(cancelled, changed, None)
+        return Kept(cancelled, changed, None, read_again)
     still = {time_key(overrides.parse_time(x)) for x in cancelled}
     still |= {overrides.slot(x) for x in changed}
-    return Kept(cancelled, changed, {k: v for k, v in synced.items() if k in still})
+    return Kept(cancelled, changed, {k: v for k, v in synced.items() if k in still}, read_again)
 
 
 class News(enum.Enum):

@@ -50,6 +50,10 @@ async def write_host(
         cancelled, changed = kept.cancelled, kept.changed
         if link is not None and kept.synced is not None:
             link.occurrences = kept.synced
+        if kept.read_again:
+            # What the page read of the series' absences went with the reset: the page's
+            # end reads them again, against the rule the host now holds.
+            p.absences_read.discard(remote.id)
         before = await view.item(row)
         unsynced = before is not None and (
             link is None or before.side.fingerprint != link.host_fingerprint

@@ -383,3 +383,28 @@ async def test_an_occurrence_cancelled_again_after_a_new_rule_is_news(world: Wor
     [appointment] = await world.appointments()
     assert [datetime.fromisoformat(x) for x in appointment["exdates"]] == [_weekly(1)]
     assert ("Case review", _weekly(1).astimezone(UTC)) not in await _remote_view(world)
+
+
+async def test_an_occurrence_cancelled_after_a_new_rule_reaches_the_host(world: World) -> None:
+    """Found by the state machine on Graph: a host series is synced, someone gives it a new
+    rule in the calendar app and then cancels one of its occurrences. One listing brings
+    both: the cancellation (read by its absence, against the new rule) and the series with
+    its new rule, which resets what the host held of its occurrences. The cancellation is
+    read again after the reset, so the host ends with it too."""
+    made = await _host_series(world, "Strategy", rrule="FREQ=WEEKLY;COUNT=4")
+    assert (await world.sync()).outcome == "ok"
+    four = [("Strategy", _weekly(n).astimezone(UTC)) for n in range(4)]
+    assert await _remote_view(world) == four
+    [series] = world.remote.items()  # as the calendar app knows it
+    set_occurrence_count(world.remote, series.id, 5)
+    world.remote.cancel_occurrence(series.id, _weekly(1))
+    report = await world.sync()
+    assert report.outcome == "ok", report.error
+    assert report.counts["out"] == {}, report.counts
+    [appointment] = await world.appointments()
+    assert appointment["id"] == made["id"]
+    assert appointment["rrule"].startswith("FREQ=WEEKLY;COUNT=5"), appointment["rrule"]
+    assert [datetime.fromisoformat(x) for x in appointment["exdates"]] == [_weekly(1)]
+    expected = [("Strategy", _weekly(n).astimezone(UTC)) for n in (0, 2, 3, 4)]
+    assert await _remote_view(world) == expected
+    assert (await world.sync()).counts == {"in": {}, "out": {}}

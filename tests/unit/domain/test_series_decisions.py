@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from casecal.domain import overrides
-from casecal.domain.occurrences import occurrence_keys
+from casecal.domain.occurrences import occurrence_keys, occurrences
 from casecal.domain.policy import ConflictPolicy
-from casecal.domain.recurrence import time_key
+from casecal.domain.recurrence import EventTime, time_key
 from casecal.domain.series_decisions import (
     Kept,
     News,
@@ -114,6 +114,52 @@ def test_without_the_capability_a_new_rule_resets_the_exceptions(state: State, r
     kept = _keep(state, rule, same=False, outlive=False)
     assert (kept.cancelled, kept.changed) == ([], [])
     assert kept.synced in (None, {})
+
+
+@given(series_state(), rules, st.booleans())
+def test_a_reset_asks_for_a_read_again_exactly_when_it_dropped_something(
+    state: State, rule: str, outlive: bool
+) -> None:
+    exdates, held, _ = state
+    kept = _keep(state, rule, same=False, outlive=outlive)
+    assert kept.read_again == (not outlive and bool(exdates or held))
+    assert not _keep(state, rule, same=True, outlive=outlive).read_again
+
+
+@given(series_state(), rules, st.data(), st.booleans())
+def test_after_a_reset_the_host_holds_the_remotes_cancellations_under_the_new_rule(
+    state: State, rule: str, data: st.DataObject, read_before: bool
+) -> None:
+    """Graph (its exceptions do not outlive a rule; a cancellation shows as an absence): the
+    remote now has ``rule`` with some occurrences cancelled. Whatever the host held, and
+    whether the listing's absences were read before the series was taken (as a page does
+    when it settles occurrences first) or only after, the host ends holding exactly the
+    remote's cancellations: absences are read after the reset unless they were read
+    before and the decision says nothing was dropped."""
+    slots_now = list(occurrences(rule, START, TZ, START, START + timedelta(days=60)))
+    gone = data.draw(st.lists(st.sampled_from(slots_now), unique=True, max_size=3))
+    gone_keys = {time_key(x) for x in gone}
+
+    def read_absences(
+        exdates: list[str], held: list[overrides.Stored], synced: dict[str, str]
+    ) -> State:
+        known = {time_key(overrides.parse_time(x)) for x in exdates}
+        missing: list[EventTime] = [x for x in gone if time_key(x) not in known]
+        out = cancelled_on_host(cancellation_news(missing, synced), exdates, held, synced)
+        return out.exdates, out.overrides, out.synced
+
+    exdates, held, synced = state
+    if read_before:
+        exdates, held, synced = read_absences(exdates, held, synced)
+    kept = kept_on_rule_change(
+        exdates, held, synced, same_rule=False, new_rule=rule, new_start=START, tz=TZ,
+        exceptions_outlive_rule=False,
+    )  # fmt: skip
+    exdates, held, synced = kept.cancelled, kept.changed, kept.synced or {}
+    if kept.read_again or not read_before:
+        exdates, held, synced = read_absences(exdates, held, synced)
+    assert {time_key(overrides.parse_time(x)) for x in exdates} == gone_keys
+    assert {k for k, v in synced.items() if v == overrides.CANCELLED} == gone_keys
 
 
 @given(series_state(), rules, st.booleans())
