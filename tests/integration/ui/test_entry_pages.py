@@ -135,6 +135,43 @@ async def test_other_firms_and_hidden_entries_answer_like_missing_ones(
     assert "Doctor" in owner.text  # its owner sees it
 
 
+async def test_the_owner_shares_an_imported_appointment_from_its_page_and_takes_it_back(
+    client: httpx.AsyncClient, ui_firm: UiFirm, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    imported = await _appointment(sessionmaker, ui_firm, owner=ui_firm.cm2, title="Gym")
+    await _edit_row(sessionmaker, imported, origin="remote")
+    made_here = await _appointment(sessionmaker, ui_firm, owner=ui_firm.cm2, title="Intake")
+    path = _path(EntryKind.APPOINTMENT, imported)
+    action = f"/entries/appointment/{imported}/share"
+
+    async def admin_sees() -> int:
+        async with httpx.AsyncClient(transport=client._transport, base_url=BASE) as admin:
+            await sign_in(admin, ui_firm.admin.email)
+            return (await admin.get(path)).status_code
+
+    assert await admin_sees() == 404  # private to its owner: a busy block, nothing to open
+    page = await signed_in_page(client, ui_firm.cm2.email, path)
+    assert "only you see it" in page.text
+    other = await client.get(_path(EntryKind.APPOINTMENT, made_here))
+    assert "/share" not in other.text  # only imports are shared
+    done = await post_form(client, page, action, shared="1")
+    assert done.status_code == 303
+    assert done.headers["location"] == f"{path}?done=entry-shared"
+    shared = await client.get(done.headers["location"])
+    assert "Shared: your firm now sees this appointment" in shared.text
+    assert "Keep it to myself" in shared.text
+    assert await admin_sees() == 200
+    back = await post_form(client, shared, action, shared="0")
+    assert back.headers["location"] == f"{path}?done=entry-unshared"
+    assert await admin_sees() == 404
+    client.cookies.clear()
+    await sign_in(client, ui_firm.cm1.email)  # not the owner: the import is not theirs to see
+    own = await client.get(_path(EntryKind.APPOINTMENT, await _appointment(sessionmaker, ui_firm)))
+    refused = await client.post(action, data={"csrf_token": csrf_of(own.text), "shared": "1"})
+    assert refused.status_code == 404
+    assert await admin_sees() == 404
+
+
 async def _new(client: httpx.AsyncClient, kind: str, **fields: str) -> httpx.Response:
     form = await client.get(f"/entries/new/{kind}")
     assert form.status_code == 200, form.text

@@ -131,6 +131,8 @@ ENTRY_NOTICES = {
     "entry-created": "The entry is saved; the next sync carries it to the calendars it is on.",
     "entry-saved": "Your changes are saved; the next sync carries them out.",
     "entry-deleted": "The entry is deleted; the next sync removes it from the calendars.",
+    "entry-shared": "Shared: your firm now sees this appointment (a private one stays busy).",
+    "entry-unshared": "Kept to yourself: your firm admins see only a busy block.",
 }
 """One-shot notices of the entry pages (``?done=<key>``, never free text from a URL)."""
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.domain.entries import EntryKind
 from casecal.errors import DomainError
+from casecal.services.appointments import share_appointment
 from casecal.web.deps import SessionDep
 from casecal.web.ui import entry_data
 from casecal.web.ui.entry_facts import day_of, entry_facts, title_of
@@ -170,12 +171,41 @@ async def show_entry(
         "facts": entry_facts(entry, zone, await entry_data.names(session, entry)),
         "week": day_of(entry, zone).isoformat(),
         "can_edit": entry_data.may_edit(signed.actor, entry),
+        "can_share": _may_share(signed, entry),
         "notice": ENTRY_NOTICES.get(request.query_params.get("done", ""), ""),
     }
     if request.query_params.get("done") == "entry-saved":
         calendars = await entry_data.calendars_of(session, signed.actor, entry)
         context["notice"] = entry_data.saved_notice(calendars, created=False)
     return render(request, "entry.html", context, signed=signed)
+
+
+def _may_share(signed: SignedIn, entry: Any) -> bool:
+    """The owner of an appointment imported from their own calendar may share it with the
+    firm, or take it back (``services.appointments.share_appointment`` decides again)."""
+    return (
+        getattr(entry, "kind", None) == EntryKind.APPOINTMENT
+        and getattr(entry, "origin", None) == "remote"
+        and getattr(entry, "owner_id", None) == signed.actor.user_id
+    )
+
+
+@router.post("/entries/appointment/{entry_id}/share")
+async def share_entry(
+    request: Request, session: SessionDep, signed: CsrfChecked, entry_id: str
+) -> Response:
+    """Share an imported appointment with the firm (``shared=1``) or keep it to oneself."""
+    entry = await entry_data.visible_entry(session, signed.actor, "appointment", entry_id)
+    if entry is None:
+        return not_found(request, signed)
+    shared = (await _posted(request)).get("shared") == "1"
+    try:
+        await share_appointment(session, signed.actor, entry.id, shared=shared)
+    except DomainError as exc:
+        await session.rollback()
+        return problem_page(request, signed, exc.status_code, "Not changed", exc.detail)
+    done = "entry-shared" if shared else "entry-unshared"
+    return RedirectResponse(f"/entries/appointment/{entry.id}?done={done}", 303)
 
 
 async def _editable(
