@@ -89,9 +89,12 @@ def serve(app: Any, sock: socket.socket) -> Iterator[None]:
 
 
 def casecal_settings(tmp: Path, base_url: str, emulators_url: str) -> Settings:
+    """The default install's settings (no secret keys: the key file in the data directory; the
+    embedded scheduler on), except what must differ, and why: the emulators' URLs and client
+    ids, because the providers are the emulators in their own process."""
     return Settings(
         data_dir=tmp, database_url=f"sqlite+aiosqlite:///{tmp / 'casecal.db'}",
-        secret_keys=["browser-test-key"], base_url=base_url,
+        base_url=base_url,
         google_auth_base_url=f"{emulators_url}/google",
         google_token_url=f"{emulators_url}/google/token",
         google_api_base_url=f"{emulators_url}/google",

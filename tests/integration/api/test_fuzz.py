@@ -70,6 +70,8 @@ class Seeded:
 
 
 def _app(url: str, home: Path) -> FastAPI:
+    # Not the defaults, and why: a fixed key (the fuzzer creates tokens and data, nothing reads
+    # the key file); no embedded scheduler, so that only the fuzzed requests touch the database.
     settings_ = Settings(
         data_dir=home,
         database_url=url,

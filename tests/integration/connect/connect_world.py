@@ -84,6 +84,12 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 @pytest.fixture
 def app_settings(database_url: str, tmp_path: Path, inbox: tuple[Inbox, int]) -> Settings:
+    # Not the defaults, and why: a fixed key, because these tests compute channel secrets and
+    # decrypt stored tokens themselves (the default key file is exercised by
+    # tests/integration/push/test_push_default_install.py and tests/e2e/demo); the emulators'
+    # URLs and client ids, because the providers are emulated in process; SMTP pointed at the
+    # fixture's own inbox, because these tests read the mail CaseCal sends (the default, no
+    # SMTP host, is test_tokens_and_mail.py::test_without_smtp_host_mail_is_logged_not_sent).
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,

@@ -53,6 +53,10 @@ def free_port() -> int:
 
 
 def fleet_settings(database_url: str, emulator: str) -> Settings:
+    # Not the defaults, and why: one fixed key shared by every worker process the test starts
+    # (a key file would also do, but the workers get their settings from the environment);
+    # the emulator's URLs; WARNING-level JSON logs, so hundreds of passes do not flood the
+    # captured output.
     return Settings(
         database_url=database_url,
         secret_keys=["scale-test-key"],

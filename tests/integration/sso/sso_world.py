@@ -41,6 +41,10 @@ OTHER_TENANT = "00000000-0000-4000-8000-00000000c0de"
 
 @pytest.fixture
 def app_settings(database_url: str, tmp_path: Path) -> Settings:
+    # Not the defaults, and why: a fixed key, because the tests decrypt the stored client secret
+    # to check it is encrypted; no embedded scheduler, because sign-in tests must not race a
+    # background pass (the default scheduler runs in tests/e2e/demo and the browser tests);
+    # the emulators' URLs, because the identity providers are emulated in process.
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,
