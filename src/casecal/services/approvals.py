@@ -44,6 +44,7 @@ WAITING_REASON = (
     "and will start syncing as soon as it is approved."
 )
 MAX_REASON = 1000
+PROVIDER_LABELS = {"microsoft": "Microsoft 365", "google": "Google", "caldav": "CalDAV"}
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,7 @@ async def tell_approvers(
             select(User).where(User.firm_id == conn.firm_id, User.is_active, deciders)
         )
     ).all()
-    label = "Microsoft 365" if conn.provider is ProviderName.MICROSOFT else "Google"
+    label = PROVIDER_LABELS.get(conn.provider.value, conn.provider.value)
     link = f"{settings.base_url.rstrip('/')}/calendar-sync/approvals"
     for person in people:
         await send_mail(

@@ -257,6 +257,8 @@ async def consent_lost(
             return 0
         if not conn.tenant_id:  # a Google account outside Workspace: its own consent only
             return 0
+        if conn.provider not in (ProviderName.MICROSOFT, ProviderName.GOOGLE):
+            return 0  # no organisation-wide consent to lose
         firm_id, tenant = conn.firm_id, conn.tenant_id
         row = await session.scalar(
             select(TenantConsent).where(
