@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import os
 import resource
@@ -21,8 +23,39 @@ def current_rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process (``ru_maxrss`` is in KiB on Linux)."""
+    """Peak resident set size of this process since ``reset_peak_rss`` (Linux ``VmHWM``),
+    else since it started (``ru_maxrss``, in KiB on Linux)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def trim_heap() -> None:
+    """Hand the C heap's free memory back to the system (glibc ``malloc_trim``), so the
+    resident size a section starts from is what is in use, not what a set-up freed."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    libc = ctypes.CDLL(name)
+    if hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+def reset_peak_rss() -> bool:
+    """Start the peak afresh from the resident size now (Linux >= 4.0: ``clear_refs`` 5
+    resets ``VmHWM``), so the set-up's own peak (a large seeding) is not counted; False
+    where that is not possible (the peak is then the process's)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +67,17 @@ class Measured:
 
 class Meter:
     """``start`` before the section, ``stop`` after. RSS growth is the peak after minus the
-    resident size before; each sample runs in a fresh process, so the peak is the section's
-    unless the set-up before it peaked higher (then it is an upper bound)."""
+    resident size before, after a garbage collection and ``trim_heap``; the peak is reset at
+    ``start`` on Linux, so it is the section's own (elsewhere, where the set-up before it may
+    have peaked higher, an upper bound)."""
 
     def __init__(self) -> None:
         self._wall = self._cpu = self._rss = 0.0
 
     def start(self) -> None:
         gc.collect()
+        trim_heap()
+        reset_peak_rss()
         self._rss = current_rss_mb()
         self._cpu = time.process_time()
         self._wall = time.perf_counter()

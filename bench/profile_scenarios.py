@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / "times.json").write_text(json.dumps(times, indent=1) + "\n")
     for folded in sorted(args.out.glob("*.folded")):
         flame.write_svg(folded, folded.with_suffix(".svg"))
-    print(breakdown.report(args.out))
+    print(breakdown.report(args.out, args.size))  # --report-only: give the run's --size
     return 0
 
 
