@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from sqlalchemy import func, select
@@ -63,11 +63,17 @@ _BUSY = (
 )
 
 
+ConnectOutcomeKind = Literal[
+    "choose_calendar", "awaiting_consent", "identity_mismatch", "scope_missing", "refused"
+]
+"""How an authorisation ended: the account is connected and a calendar is to be chosen; the
+tenant (or Workspace domain) awaits its admin's consent; the account is not the signed-in
+person's; a scope was left unticked; or it was refused for another reason."""
+
+
 @dataclass(frozen=True)
 class ConnectOutcome:
-    kind: str
-    """``choose_calendar``, ``awaiting_consent``, ``identity_mismatch``, ``scope_missing`` or
-    ``refused``."""
+    kind: ConnectOutcomeKind
     connection_id: uuid.UUID | None
     message: str
     consent_url: str | None = None
@@ -379,7 +385,7 @@ async def _refuse(
     session: AsyncSession,
     actor: Actor,
     conn: Connection,
-    kind: str,
+    kind: ConnectOutcomeKind,
     message: str,
     account_email: str = "",
 ) -> ConnectOutcome:
