@@ -107,7 +107,7 @@ async def confirm_deletions(
         raise Conflict("the connection is not waiting for a deletion confirmation")
     last = await session.scalar(
         select(SyncRun)
-        .where(SyncRun.connection_id == row.id, SyncRun.outcome == "paused")
+        .where(SyncRun.connection_id == row.id, SyncRun.outcome == PassOutcome.PAUSED.value)
         .order_by(SyncRun.started_at.desc())
         .limit(1)
     )

@@ -12,6 +12,8 @@ from casecal.store.tables import ConnectionStatus
 
 
 class PassOutcome(enum.StrEnum):
+    RUNNING = "running"
+    """Not ended yet: the run as it is inserted when its pass starts."""
     OK = "ok"
     BUSY = "busy"
     """Another pass of the connection was running (here or in another process)."""

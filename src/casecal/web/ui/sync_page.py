@@ -34,6 +34,7 @@ from casecal.store.tables import (
     SyncRun,
     User,
 )
+from casecal.sync.outcomes import PassOutcome
 from casecal.web.ui.connection_states import ConnectionFacts, StateView, connection_state
 from casecal.web.ui.views import PROVIDER_LABELS, counts_line
 
@@ -112,7 +113,7 @@ async def connection_view(session: AsyncSession, row: Connection) -> ConnectionV
     facts = ConnectionFacts(
         row.status,
         authorised=was_authorised(row),
-        syncing=last is not None and last.outcome == "running",
+        syncing=last is not None and last.outcome == PassOutcome.RUNNING,
         reason=row.status_reason,
         consent_granted=await consent_granted(session, row),
     )

@@ -15,6 +15,7 @@ from casecal.services import connections as conn_svc
 from casecal.services import subscriptions as sub_svc
 from casecal.store.tables import Connection, ConnectionStatus
 from casecal.sync.engine import SyncEngine
+from casecal.sync.outcomes import PassOutcome
 from casecal.web.deps import SessionDep
 from casecal.web.ui.conflict_view import describe
 from casecal.web.ui.extras import admin_extras, manager_extras
@@ -189,7 +190,7 @@ async def clean_up(
     """A firm admin removes the events CaseCal created in a paused connection's calendar; a
     large clean-up stops at the deletion guard until the admin confirms it here."""
     engine: SyncEngine = request.app.state.sync_engine
-    outcome = ""
+    outcome: PassOutcome | None = None
 
     async def run() -> None:
         nonlocal outcome
@@ -200,8 +201,8 @@ async def clean_up(
         ).outcome
 
     done = await run_form(request, session, signed, run, "cleaned-up")
-    if outcome == "paused":
+    if outcome is PassOutcome.PAUSED:
         return RedirectResponse(f"{PAGE}?done=cleanup-confirm", status_code=303)
-    if outcome == "failed":
+    if outcome is PassOutcome.FAILED:
         return RedirectResponse(f"{PAGE}?done=cleanup-failed", status_code=303)
     return done
