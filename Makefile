@@ -59,7 +59,13 @@ SCREENSHOTS := microsoft-with-admin-consent-04-admin-consent-panel \
 	approval-required-offers-request-approval-and-consent-leaves-one-state-05-one-state-after-consent \
 	an-imported-personal-appointment-stays-private-until-shared-01-owner-sees-it-in-full \
 	an-imported-personal-appointment-stays-private-until-shared-03-admin-finds-nothing-to-open \
-	a-conflict-names-the-field-with-both-values-and-restores-01-conflict-names-start-and-end-in-bobs-zone
+	a-conflict-names-the-field-with-both-values-and-restores-01-conflict-names-start-and-end-in-bobs-zone \
+	admin-turns-the-connect-prompt-on-and-newcomers-connect-or-say-not-now-02-admin-turns-the-prompt-on-and-locks-it \
+	admin-turns-the-connect-prompt-on-and-newcomers-connect-or-say-not-now-04-nora-is-asked-to-connect-microsoft-365 \
+	admin-turns-the-connect-prompt-on-and-newcomers-connect-or-say-not-now-10-omar-on-calendar-sync-after-not-now \
+	admin-configures-saml-and-a-newcomer-signs-in-through-it-01-admin-configures-saml \
+	consent-once-then-approve-a-connection-01-firm-consented \
+	consent-once-then-approve-a-connection-03-approval-queue
 
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser tests/e2e/browser tests/e2e/demo
