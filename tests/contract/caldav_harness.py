@@ -26,62 +26,18 @@ import pytest
 from contract_harness import Harness, Receiver
 
 from casecal.emulators import caldav_servers
+from casecal.emulators.caldav_faults import FaultTransport
 from casecal.emulators.caldav_servers import CalDavServer
-from casecal.emulators.faults import Fault, FaultInjector
+from casecal.emulators.faults import Fault
 from casecal.providers import Provider, RetryPolicy
 from casecal.providers.caldav import BasicCredentials, CalDavProvider
 
-READS = frozenset({"GET", "PROPFIND", "REPORT"})
 ICS = {"Content-Type": "text/calendar"}
 ELSEWHERE = (
     b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Elsewhere//EN\r\nBEGIN:VEVENT\r\n"
     b"UID:elsewhere-1\r\nDTSTAMP:20261201T000000Z\r\nDTSTART:20261210T150000Z\r\n"
     b"DTEND:20261210T160000Z\r\nSUMMARY:Made elsewhere\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 )
-
-
-class FaultTransport(httpx.AsyncBaseTransport):
-    """Records every request and applies armed faults before (``drop``: after) the server."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.faults = FaultInjector(seed=3)
-        self.sent: list[httpx.Request] = []
-
-    def _pick(self, request: httpx.Request) -> Fault | None:
-        method = request.method
-        if request.method == "PUT" and request.headers.get("if-none-match") == "*":
-            method = "POST"  # a create
-        for fault in self.faults.faults:
-            wanted = (fault.method or "").upper()
-            if wanted == "GET" and request.method in READS:
-                wanted = request.method
-            if wanted and wanted != method:
-                continue
-            if fault.times is not None and fault.fired >= fault.times:
-                continue
-            if re.search(fault.path, request.url.path) is None:
-                continue
-            fault.fired += 1
-            return fault
-        return None
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        self.sent.append(request)
-        fault = self._pick(request)
-        if fault is None:
-            return await self.inner.handle_async_request(request)
-        if fault.kind == "drop":
-            answer = await self.inner.handle_async_request(request)
-            await answer.aread()
-            return httpx.Response(502, text="Injected lost response")
-        if fault.kind == "throttle":
-            return httpx.Response(429, headers={"Retry-After": str(fault.retry_after)})
-        return httpx.Response(fault.status, text=fault.message)
 
 
 class ServerRecord:

@@ -16,7 +16,7 @@ import ssl
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -47,6 +47,8 @@ class CalDavServer:
     principal_path: str = ""
     calendar_path: str = ""
     log: Path = field(default_factory=Path)
+    others: dict[str, str] = field(default_factory=dict)
+    """The other users of the same server (Radicale): username -> password."""
 
     @property
     def verify(self) -> ssl.SSLContext | bool:
@@ -70,8 +72,26 @@ class CalDavServer:
 
     def set_password(self, password: str) -> None:
         """Replace the user's password on the server (the old app password stops working)."""
-        _write_htpasswd(self.kind, self.root / "htpasswd", self.username, password)
         self.password = password
+        users = {**self.others, self.username: password}
+        _write_htpasswd(self.kind, self.root / "htpasswd", users)
+
+    def add_user(self, username: str, password: str) -> CalDavServer:
+        """Another user of the same Radicale, with a calendar of their own: the same server
+        seen as that user."""
+        if self.kind != "radicale":
+            raise ValueError("Xandikos serves one principal")
+        self.others[username] = password
+        _write_htpasswd(
+            self.kind, self.root / "htpasswd", {**self.others, self.username: self.password}
+        )
+        other = replace(self, username=username, password=password,
+                        principal_path=f"/{username}/", calendar_path=f"/{username}/{CALENDAR}/",
+                        others={**self.others, self.username: self.password})  # fmt: skip
+        with other.client() as http:  # the principal appears on its first visit
+            http.request("PROPFIND", other.url + username + "/", headers={"Depth": "0"})
+        other.reset_calendar()
+        return other
 
     def reset_calendar(self, display_name: str = "Calendar") -> None:
         """An empty calendar at ``calendar_path`` (deleted and made again)."""
@@ -115,7 +135,7 @@ def start(kind: str, root: Path, username: str = USER, password: str = PASSWORD)
         raise ValueError(f"unknown CalDAV server {kind!r}; one of {KINDS}")
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    _write_htpasswd(kind, root / "htpasswd", username, password)
+    _write_htpasswd(kind, root / "htpasswd", {username: password})
     log = root / "server.log"
     ca_file: str | None = None
     bin_dir = Path(sys.executable).parent
@@ -186,16 +206,18 @@ def _wait(server: CalDavServer, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{server.kind} did not answer in {timeout} s: {server.log.read_text()}")
 
 
-def _write_htpasswd(kind: str, path: Path, username: str, password: str) -> None:
-    """Radicale reads a plain entry; Xandikos takes bcrypt or ``{SHA}`` (bcrypt would need one
+def _write_htpasswd(kind: str, path: Path, users: dict[str, str]) -> None:
+    """Radicale reads plain entries; Xandikos takes bcrypt or ``{SHA}`` (bcrypt would need one
     more package for a test-only file)."""
-    if kind == "radicale":
-        line = f"{username}:{password}\n"
-    else:
-        digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()  # noqa: S324
-        line = f"{username}:{{SHA}}{digest}\n"
+    lines = []
+    for username, password in users.items():
+        if kind == "radicale":
+            lines.append(f"{username}:{password}\n")
+        else:
+            digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()  # noqa: S324
+            lines.append(f"{username}:{{SHA}}{digest}\n")
     temp = path.with_suffix(".new")
-    temp.write_text(line)
+    temp.write_text("".join(lines))
     temp.replace(path)
 
 

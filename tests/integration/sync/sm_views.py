@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from caldav_remote import CalDavRemote
 from dateutil.rrule import rrulestr
 from remotes import GoogleRemote, MicrosoftRemote, Remote
 
@@ -49,6 +50,8 @@ async def remote_occurrences(
     remote: Remote, adapter: Provider, lo: datetime, hi: datetime
 ) -> list[Occurrence]:
     """Every occurrence the calendar shows in [lo, hi), series expanded by the provider."""
+    if isinstance(remote, CalDavRemote):  # Radicale's own expansion (calendar-query expand)
+        return [(title, start) for title, start, _, _ in remote.occurrences(lo, hi)]
     if isinstance(remote, GoogleRemote):
         assert isinstance(adapter, GoogleCalendarProvider)
         return [o async for o in _google_instances(remote, adapter, lo, hi)]
@@ -101,12 +104,18 @@ def is_series(remote: Remote, event_id: str) -> bool:
 def is_court_date(remote: Remote, event_id: str) -> bool:
     """True when the event carries our tag of a court date (a host-authoritative kind)."""
     raw = remote.raw(event_id)
+    if isinstance(remote, CalDavRemote):
+        tag = raw["tag"]
+        return tag is not None and tag.kind != "appointment"
     tag = google_tag(raw) if isinstance(remote, GoogleRemote) else graph_tag(raw)
     return tag is not None and tag.kind != "appointment"
 
 
 def set_occurrence_count(remote: Remote, event_id: str, count: int) -> None:
     """Another client changes how many times a weekly series occurs."""
+    if isinstance(remote, CalDavRemote):
+        remote.set_count(event_id, count)
+        return
     raw = remote.raw(event_id)
     if isinstance(remote, GoogleRemote):
         lines = [_with_count(line, count) for line in raw["recurrence"]]
@@ -133,6 +142,13 @@ async def change_occurrence(
 ) -> bool:
     """Another client retitles the ``nth`` occurrence (0-based) of a series and moves it two
     hours later; False when the series has no such occurrence."""
+    if isinstance(remote, CalDavRemote):
+        mine = _caldav_instances(remote, event_id)
+        if nth >= len(mine):
+            return False
+        _, start, _, original = mine[nth]
+        remote.change_at(event_id, original, title, start + timedelta(hours=2))
+        return True
     found = await _instances(remote, adapter, event_id)
     if nth >= len(found):
         return False
@@ -177,6 +193,12 @@ async def _instances(remote: Remote, adapter: Provider, event_id: str) -> list[d
 async def cancel_occurrence(remote: Remote, adapter: Provider, event_id: str, nth: int) -> bool:
     """Another client deletes the ``nth`` occurrence (0-based) of a series, as Outlook or the
     Google Calendar app do; False when the series has no such occurrence."""
+    if isinstance(remote, CalDavRemote):
+        mine = _caldav_instances(remote, event_id)
+        if nth >= len(mine):
+            return False
+        remote.cancel_at(event_id, mine[nth][3])
+        return True
     found = await _instances(remote, adapter, event_id)
     if nth >= len(found):
         return False
@@ -186,3 +208,11 @@ async def cancel_occurrence(remote: Remote, adapter: Provider, event_id: str, nt
         assert isinstance(remote, MicrosoftRemote)
         remote.emu.delete_event_as_other(remote.oid, found[nth]["id"])
     return True
+
+
+def _caldav_instances(
+    remote: CalDavRemote, event_id: str
+) -> list[tuple[str, datetime, str, datetime]]:
+    """A series' live occurrences as Radicale expands them, in order of original start."""
+    lo, hi = datetime.now(UTC).replace(year=2000), datetime.now(UTC).replace(year=2100)
+    return [o for o in remote.occurrences(lo, hi) if o[2] == event_id]

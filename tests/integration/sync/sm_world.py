@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from caldav_remote import CalDavRemote
 from fastapi import FastAPI
 from remotes import GoogleRemote, MicrosoftRemote, Remote, make_remote
 from sqlalchemy import event
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from casecal.providers._http import RetryPolicy
 from casecal.providers.base import Provider
+from casecal.providers.caldav import CalDavProvider
 from casecal.providers.google import GoogleCalendarProvider
 from casecal.providers.msgraph import MicrosoftGraphProvider
 from casecal.services.firms import create_firm
@@ -185,8 +187,12 @@ class SharedMicrosoftRemote(MicrosoftRemote):
         self.log, self.faults, self.feed_path = first.log, first.faults, first.feed_path
 
 
-def calendars(provider: str) -> list[GoogleRemote | MicrosoftRemote]:
-    """One calendar per case manager, all on one emulator (one fault injector)."""
+def calendars(provider: str) -> list[GoogleRemote | MicrosoftRemote | CalDavRemote]:
+    """One calendar per case manager, all on one emulator (one fault injector); on CalDAV,
+    two users of one Radicale."""
+    if provider == "caldav":
+        one = CalDavRemote(EMAILS[0])
+        return [one, CalDavRemote(EMAILS[1], faults=one.faults)]
     first = make_remote(provider, EMAILS[0])
     if isinstance(first, GoogleRemote):
         return [first, SharedGoogleRemote(first, EMAILS[1])]
@@ -194,11 +200,11 @@ def calendars(provider: str) -> list[GoogleRemote | MicrosoftRemote]:
 
 
 async def fast_adapter(
-    remote: GoogleRemote | MicrosoftRemote, email: str
+    remote: GoogleRemote | MicrosoftRemote | CalDavRemote, email: str
 ) -> tuple[Provider, httpx.AsyncClient]:
     """The real adapter of ``email``'s calendar, retrying as in production but at once."""
     adapter, http = await remote.provider(email)
-    assert isinstance(adapter, GoogleCalendarProvider | MicrosoftGraphProvider)
+    assert isinstance(adapter, GoogleCalendarProvider | MicrosoftGraphProvider | CalDavProvider)
     adapter.http.policy = FAST_RETRIES
     return adapter, http
 
