@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,16 +25,21 @@ from tests.integration.ui.conftest import UiFirm, csrf_of, post_form, signed_in_
 
 from casecal.emulators import caldav_servers
 from casecal.emulators.caldav_servers import CalDavServer
+from casecal.services.caldav_connect import connect_caldav
 from casecal.services.case_entries import create_case_entry
+from casecal.services.connect import activate
 from casecal.services.subscriptions import activate_subscription, add_seat, request_subscription
 from casecal.store.tables import (
     Appointment,
+    Backfill,
     Base,
     Connection,
     ConnectionStatus,
     CourtDate,
+    Link,
     ProviderName,
     Role,
+    SyncCursor,
 )
 
 PAGE = "/calendar-sync"
@@ -218,3 +224,85 @@ async def test_connect_with_an_app_password_then_both_ways(
     assert logged, "something was logged"
     assert server.password not in logged
     assert uuid.UUID(str(conn.id))
+
+
+async def test_an_expired_sync_token_is_a_full_round_that_deletes_nothing(
+    app: FastAPI,
+    ui_firm: UiFirm,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fresh_radicale: CalDavServer,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Radicale forgets its sync tokens while another client adds an event: the next pass
+    meets 403 valid-sync-token, lists the calendar in full, keeps every link and imports the
+    new event; the pass after it is incremental again."""
+    server = fresh_radicale
+    await _subscribe_and_seat(sessionmaker, ui_firm)
+    cm1 = ui_firm.actor(ui_firm.cm1, Role.CASE_MANAGER)
+    async with sessionmaker() as session:
+        outcome = await connect_caldav(
+            session, app.state.settings, app.state.http, cm1, preset="other",
+            server_url=server.url, username=server.username, app_password=server.password,
+        )  # fmt: skip
+        assert outcome.kind == "choose_calendar", outcome.message
+        assert outcome.connection_id is not None
+        conn_id = outcome.connection_id
+        await activate(
+            session, cm1, conn_id, calendar_id=server.calendar_url, calendar_name="Calendar",
+            step_reminders=False, backfill=Backfill.UPCOMING,
+        )  # fmt: skip
+    soon = (datetime.now(UTC) + timedelta(days=5)).replace(hour=14, minute=0, second=0)
+    admin = ui_firm.actor(ui_firm.admin, Role.FIRM_ADMIN)
+    async with sessionmaker() as session:
+        await create_case_entry(
+            session, admin, CourtDate,
+            {"case_id": ui_firm.case_id, "hearing_type": "Bond hearing",
+             "start_at": soon.replace(tzinfo=None), "court_name": "Immigration Court"},
+        )  # fmt: skip
+        await session.commit()
+    assert (await app.state.sync_engine.run_pass(ui_firm.id, conn_id)).outcome == "ok"
+    async with sessionmaker() as session:
+        links_before = (
+            await session.scalars(select(Link).where(Link.connection_id == conn_id))
+        ).all()
+        cursor_before = await session.get(SyncCursor, conn_id)
+    assert len(links_before) == 1
+    assert cursor_before is not None
+    assert cursor_before.cursor is not None
+
+    start = (soon + timedelta(days=1)).strftime("%Y%m%dT%H%M%SZ")
+    end = (soon + timedelta(days=1, hours=1)).strftime("%Y%m%dT%H%M%SZ")
+    with server.client() as http:
+        made = http.put(
+            httpx.URL(server.calendar_url).join("phone-call-1.ics"),
+            content=ELSEWHERE.format(start=start, end=end).encode(),
+            headers={"Content-Type": "text/calendar"},
+        )
+        assert made.status_code == 201
+    for cache in (server.root / "storage").rglob(".Radicale.cache"):
+        shutil.rmtree(cache / "sync-token", ignore_errors=True)
+
+    caplog.set_level(logging.INFO)
+    capsys.readouterr()
+    report = await app.state.sync_engine.run_pass(ui_firm.id, conn_id)
+    assert report.outcome == "ok", report
+    out = capsys.readouterr()
+    assert "cursor expired; full resync" in caplog.text + out.out + out.err
+    async with sessionmaker() as session:
+        links = (await session.scalars(select(Link).where(Link.connection_id == conn_id))).all()
+        court = (await session.scalars(select(CourtDate))).all()
+        back = (
+            await session.scalars(
+                select(Appointment).where(Appointment.title == "Call with the client")
+            )
+        ).all()
+        cursor = await session.get(SyncCursor, conn_id)
+    assert len(court) == 1, "nothing deleted on the host"
+    assert len(back) == 1, "the event added meanwhile came in through the full round"
+    assert {link.remote_id for link in links} >= {link.remote_id for link in links_before}
+    assert all(link.tombstoned_at is None for link in links), "nothing settled as gone"
+    assert len(titles_on(server)) == 2, "nothing deleted on the server"
+    assert cursor is not None
+    assert cursor.cursor not in (None, cursor_before.cursor)
+    assert (await app.state.sync_engine.run_pass(ui_firm.id, conn_id)).outcome == "ok"
