@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casecal.domain.push_health import RunSeen, missed_change, remote_changed
 from casecal.store.tables import PushChannelRow, SyncRun, utcnow
+from casecal.sync.outcomes import PassOutcome
 
 log = structlog.get_logger(__name__)
 
@@ -81,7 +82,11 @@ async def _first_news(
     """The start of the first pass with remote news ended in (since, until], per connection."""
     rows = await session.execute(
         select(SyncRun.connection_id, SyncRun.started_at, SyncRun.counts)
-        .where(SyncRun.outcome == "ok", SyncRun.finished_at > since, SyncRun.finished_at <= until)
+        .where(
+            SyncRun.outcome == PassOutcome.OK.value,
+            SyncRun.finished_at > since,
+            SyncRun.finished_at <= until,
+        )
         .order_by(SyncRun.started_at)
     )
     firsts: dict[uuid.UUID, datetime] = {}
@@ -95,7 +100,7 @@ async def _runs_from_previous(
     session: AsyncSession, connection_id: uuid.UUID, first: datetime, until: datetime
 ) -> list[RunSeen]:
     """The connection's successful passes from the one before ``first`` up to ``until``."""
-    ok = and_(SyncRun.connection_id == connection_id, SyncRun.outcome == "ok")
+    ok = and_(SyncRun.connection_id == connection_id, SyncRun.outcome == PassOutcome.OK.value)
     previous = await session.scalar(
         select(func.max(SyncRun.started_at)).where(ok, SyncRun.started_at < first)
     )
