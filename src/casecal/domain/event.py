@@ -31,6 +31,15 @@ class Unrepresentable(ValidationFailed):
     """An event a provider cannot hold without changing it (e.g. six Google reminders)."""
 
 
+def real_time(value: datetime) -> datetime:
+    """``value`` itself, unless its wall time does not exist in its zone (skipped by a
+    daylight-saving change); then the time the same instant has there, as providers read it."""
+    back = value.astimezone(UTC).astimezone(value.tzinfo)
+    if back.replace(tzinfo=None) == value.replace(tzinfo=None):
+        return value
+    return back
+
+
 @dataclass(frozen=True)
 class Attendee:
     """An invited person. ``response`` travels but is not part of the fingerprint."""
@@ -89,13 +98,13 @@ class CanonicalEvent:
         if isinstance(start, datetime) and isinstance(end, datetime):
             if start.tzinfo is None or end.tzinfo is None:
                 raise InvalidEvent("date-times must carry a time zone", field="start")
-            # astimezone() to the zone a value already carries returns it unchanged
-            if start.tzinfo is not tzinfo:
-                start = start.astimezone(tzinfo)
+            # astimezone() to the zone a value already carries returns it unchanged, so a wall
+            # time the zone skips (02:30 on a spring-forward night) is made real as every
+            # provider reads it: through UTC, 03:30.
+            start = start.astimezone(tzinfo) if start.tzinfo is not tzinfo else real_time(start)
             if start.microsecond:
                 start = start.replace(microsecond=0)
-            if end.tzinfo is not tzinfo:
-                end = end.astimezone(tzinfo)
+            end = end.astimezone(tzinfo) if end.tzinfo is not tzinfo else real_time(end)
             if end.microsecond:
                 end = end.replace(microsecond=0)
             if end < start:

@@ -39,6 +39,19 @@ def test_times_are_kept_in_the_event_zone() -> None:
     assert event.start.tzinfo is ZoneInfo("America/New_York")
 
 
+def test_a_wall_time_the_zone_skips_is_the_real_time_providers_read() -> None:
+    # 02:00-02:59 do not exist in New York on 10 March 2024; Google and Graph read 02:00 as 03:00
+    event = meeting(start=datetime(2024, 3, 10, 1, 45, tzinfo=NY),
+                    end=datetime(2024, 3, 10, 2, 0, tzinfo=NY))  # fmt: skip
+    assert event.end.replace(tzinfo=None) == datetime(2024, 3, 10, 3, 0)  # type: ignore[union-attr]
+    assert event.start.replace(tzinfo=None) == datetime(2024, 3, 10, 1, 45)  # type: ignore[union-attr]
+    assert event == meeting(start=datetime(2024, 3, 10, 6, 45, tzinfo=UTC),
+                            end=datetime(2024, 3, 10, 7, 0, tzinfo=UTC))  # fmt: skip
+    ambiguous = meeting(start=datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=NY),
+                        end=datetime(2024, 11, 3, 2, 30, tzinfo=NY))  # fmt: skip
+    assert ambiguous.start.fold == 1  # an hour that happens twice keeps which one it is
+
+
 @pytest.mark.parametrize(
     "changes",
     [
