@@ -65,7 +65,9 @@ SCREENSHOTS := microsoft-with-admin-consent-04-admin-consent-panel \
 	admin-turns-the-connect-prompt-on-and-newcomers-connect-or-say-not-now-10-omar-on-calendar-sync-after-not-now \
 	admin-configures-saml-and-a-newcomer-signs-in-through-it-01-admin-configures-saml \
 	consent-once-then-approve-a-connection-01-firm-consented \
-	consent-once-then-approve-a-connection-03-approval-queue
+	consent-once-then-approve-a-connection-03-approval-queue \
+	connect-caldav-with-a-preset-and-an-app-password-02-presets-and-app-password-help \
+	connect-caldav-with-a-preset-and-an-app-password-06-synced
 
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser tests/e2e/browser tests/e2e/demo
