@@ -251,7 +251,7 @@ async def complete_saml_sign_in(
         {"provisioned": provisioned, "kind": SsoKind.SAML.value},
     )  # fmt: skip
     await session.commit()
-    return SignedInBySso(user.id, in_flight[answer.in_response_to], provisioned)
+    return SignedInBySso(user.id, in_flight[answer.in_response_to], provisioned, user.firm_id)
 
 
 async def _checked(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.auth.passwords import hash_password, needs_rehash, verify_password
+from casecal.services.lookups import get_in_firm
 from casecal.store.tables import Firm, User
 
 
@@ -32,6 +33,7 @@ class Opened:
 
     user_id: uuid.UUID
     firm_name: str
+    firm_id: uuid.UUID
 
 
 async def accounts_of(session: AsyncSession, email: str) -> list[Account]:
@@ -66,7 +68,8 @@ async def accounts_opened(
                 user.password_hash = hash_password(password)
     names = await _firm_names(session, [a.firm_id for a in opened])
     return sorted(
-        (Opened(a.user_id, names.get(a.firm_id, "")) for a in opened), key=lambda o: o.firm_name
+        (Opened(a.user_id, names.get(a.firm_id, ""), a.firm_id) for a in opened),
+        key=lambda o: o.firm_name,
     )
 
 
@@ -84,3 +87,8 @@ async def active_user(session: AsyncSession, user_id: uuid.UUID, email: str) -> 
     if user is None or not user.is_active or user.email != email:
         return None
     return user
+
+
+async def signed_in_user(session: AsyncSession, user_id: uuid.UUID, firm_id: uuid.UUID) -> User:
+    """The user a sign-in (password, OIDC or SAML) has just opened, read in that user's firm."""
+    return await get_in_firm(session, User, user_id, firm_id)

@@ -267,6 +267,7 @@ class SignedInBySso:
     user_id: uuid.UUID
     next_url: str
     provisioned: bool
+    firm_id: uuid.UUID
 
 
 async def complete_sign_in(
@@ -299,7 +300,7 @@ async def complete_sign_in(
         {"provisioned": provisioned},
     )  # fmt: skip
     await session.commit()
-    return SignedInBySso(user.id, next_url, provisioned)
+    return SignedInBySso(user.id, next_url, provisioned, user.firm_id)
 
 
 async def _refusal_recorded(session: AsyncSession, firm_id: uuid.UUID, exc: SsoRefused) -> None:

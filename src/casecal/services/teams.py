@@ -24,6 +24,12 @@ async def list_teams(session: AsyncSession, actor: Actor, *, limit: int, offset:
     )
 
 
+async def teams_by_name(session: AsyncSession, actor: Actor) -> list[Team]:
+    """Every team of the actor's firm, by name (the settings page's choice of team)."""
+    query = select(Team).where(Team.firm_id == actor.firm_id).order_by(Team.name)
+    return list((await session.scalars(query)).all())
+
+
 async def get_team(session: AsyncSession, actor: Actor, team_id: uuid.UUID) -> Team:
     return await get_in_firm(session, Team, team_id, actor.firm_id)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from casecal.services.access import Actor, require_admin, require_admin_or_self
 from casecal.services.entries import assign, commit
 from casecal.services.lookups import get_in_firm
 from casecal.services.paging import Page, fetch_page
-from casecal.store.tables import ApiToken, Role, Seat, Team, User, utcnow
+from casecal.store.tables import ApiToken, Firm, Role, Seat, Team, User, utcnow
 
 
 def normalize_email(email: str) -> str:
@@ -48,6 +49,48 @@ async def list_users(session: AsyncSession, actor: Actor, *, limit: int, offset:
 
 async def get_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> User:
     return await get_in_firm(session, User, user_id, actor.firm_id)
+
+
+async def user_names(
+    session: AsyncSession, firm_id: uuid.UUID, ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, str]:
+    """The names of the users ``ids`` of ``firm_id`` (another firm's are left out)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    query = select(User.id, User.name).where(User.firm_id == firm_id, User.id.in_(wanted))
+    return {row.id: row.name for row in await session.execute(query)}
+
+
+@dataclass(frozen=True)
+class OwnZone:
+    """The actor's own time zone (None: the firm's applies) and the firm's."""
+
+    chosen: str | None
+    firm_zone: str
+
+
+async def _own_user(session: AsyncSession, actor: Actor) -> User | None:
+    query = select(User).where(User.id == actor.user_id, User.firm_id == actor.firm_id)
+    return await session.scalar(query)
+
+
+async def own_zone(session: AsyncSession, actor: Actor) -> OwnZone:
+    user = await _own_user(session, actor)
+    firm = await session.get(Firm, actor.firm_id)
+    return OwnZone(
+        user.time_zone if user is not None else None,
+        firm.time_zone if firm is not None else "UTC",
+    )
+
+
+async def set_own_zone(session: AsyncSession, actor: Actor, zone: str | None) -> None:
+    """The actor's own time zone, or ``None`` to follow the firm's (commits). The caller
+    checks the zone against the ones it offers."""
+    user = await _own_user(session, actor)
+    if user is not None:
+        user.time_zone = zone
+        await session.commit()
 
 
 async def create_user(session: AsyncSession, actor: Actor, data: Mapping[str, Any]) -> User:

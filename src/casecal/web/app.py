@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from casecal import __version__
 from casecal.auth.encryption import secret_material
 from casecal.config import Settings
 from casecal.services.notify import connection_status_changed
+from casecal.services.operations import ping
 from casecal.store.db import make_engine, make_sessionmaker
 from casecal.store.private_files import secure_data_dir
 from casecal.store.tables import ConnectionStatus
@@ -120,8 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/readyz", tags=["operations"], summary="The database answers")
     async def readyz() -> JSONResponse:
         try:
-            async with app.state.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await ping(app.state.engine)
         except Exception as exc:  # any failure to reach the database means not ready
             return problem(503, "Not ready", f"database unreachable: {type(exc).__name__}")
         return JSONResponse({"status": "ready"})

@@ -17,10 +17,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import func, select
 
 from casecal.providers._http import parse_retry_after
-from casecal.store.tables import Connection, ConnectionStatus
+from casecal.services.operations import connections_by_status
 from casecal.sync.triggers import RetryAfterBook
 from casecal.web.metrics_access import metrics_refusal
 from casecal.web.problems import problem
@@ -133,10 +132,7 @@ async def metrics_endpoint(request: Request) -> Response:
         return problem(403, "Forbidden", "metrics are served to local clients only")
     metrics: Metrics = request.app.state.metrics
     async with request.app.state.sessionmaker() as session:
-        query = select(Connection.status, func.count()).group_by(Connection.status)
-        counts: dict[ConnectionStatus, int] = {}
-        for status, count in (await session.execute(query)).all():
-            counts[status] = count
-    for status in ConnectionStatus:
-        metrics.connections.labels(status=status.value).set(counts.get(status, 0))
+        counts = await connections_by_status(session)
+    for status, count in counts.items():
+        metrics.connections.labels(status=status.value).set(count)
     return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

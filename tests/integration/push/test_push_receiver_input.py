@@ -27,6 +27,7 @@ from sqlalchemy import update
 
 from casecal.auth.encryption import secret_material
 from casecal.services.firms import create_firm
+from casecal.services.push_receipts import MESSAGE_NUMBER_RESET, UNNUMBERED_WINDOW
 from casecal.store.tables import (
     Connection,
     ConnectionStatus,
@@ -35,7 +36,6 @@ from casecal.store.tables import (
     User,
     utcnow,
 )
-from casecal.web.routes.webhooks import MESSAGE_NUMBER_RESET, UNNUMBERED_WINDOW
 from casecal.web.schemas.webhooks import MAX_BODY_BYTES
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

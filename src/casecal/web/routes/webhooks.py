@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.auth.encryption import secret_material
-from casecal.store.tables import ProviderName, PushChannelRow, utcnow
+from casecal.services.push_receipts import channels_by_id, google_first_time, stamp
+from casecal.store.tables import ProviderName, utcnow
 from casecal.sync import triggers
 from casecal.sync.channels import ChannelManager, secret_matches
 from casecal.web.body_limit import BodyTooLarge, read_bounded
 from casecal.web.schemas.webhooks import (
     MAX_BODY_BYTES,
     MAX_VALIDATION_TOKEN,
-    GoogleNotification,
     parse_google,
     parse_graph,
 )
@@ -36,12 +33,6 @@ router = APIRouter(prefix="/webhooks", include_in_schema=False)
 
 SEEN_LIMIT = 50_000
 LIFECYCLE = ("reauthorizationRequired", "subscriptionRemoved", "missed")
-UNNUMBERED_WINDOW = timedelta(seconds=10)
-MESSAGE_NUMBER_RESET = 10**6
-"""A message number this far below the channel's last one is not a replay but a restart: the
-last one was implausibly far ahead (Google counts up by one per notification), e.g. a single
-notification numbered 2**63 - 1, which would otherwise silence the channel for good."""
-"""Google notifications without a message number count once per channel in this window."""
 
 
 class Kicker(Protocol):
@@ -96,48 +87,6 @@ async def _kick(request: Request, connection_ids: set[uuid.UUID]) -> None:
             await scheduler.kick(connection_id, trigger="webhook")
 
 
-async def _channels(
-    session: AsyncSession, provider: ProviderName, ids: set[str]
-) -> dict[str, PushChannelRow]:
-    rows = await session.scalars(
-        select(PushChannelRow).where(
-            PushChannelRow.provider == provider, PushChannelRow.channel_id.in_(ids)
-        )
-    )
-    return {row.channel_id: row for row in rows}
-
-
-async def _stamp(session: AsyncSession, row_ids: set[uuid.UUID], **values: datetime) -> None:
-    if row_ids:
-        await session.execute(
-            update(PushChannelRow).where(PushChannelRow.id.in_(row_ids)).values(**values)
-        )
-
-
-async def _google_first_time(
-    session: AsyncSession, row: PushChannelRow, note: GoogleNotification, now: datetime
-) -> bool:
-    """Record a notification that checked out; False when it repeats one already seen: a
-    message number not above the channel's last one (unless more than
-    ``MESSAGE_NUMBER_RESET`` below it: the count starts again from it), or a second unnumbered
-    notification of the channel within ``UNNUMBERED_WINDOW``."""
-    query = update(PushChannelRow).where(PushChannelRow.id == row.id)
-    if note.message_number is None:
-        query = query.where(
-            or_(
-                PushChannelRow.last_unnumbered_at.is_(None),
-                PushChannelRow.last_unnumbered_at <= now - UNNUMBERED_WINDOW,
-            )
-        ).values(last_unnumbered_at=now, last_valid_at=now)
-    else:
-        last, number = PushChannelRow.last_message_number, note.message_number
-        query = query.where(
-            or_(last < number, last - number > MESSAGE_NUMBER_RESET)  # no overflow: both >= 0
-        ).values(last_message_number=number, last_valid_at=now)
-    result = await session.execute(query)
-    return bool(getattr(result, "rowcount", 0))
-
-
 @router.post("/google")
 async def google(request: Request) -> Response:
     try:
@@ -151,17 +100,17 @@ async def google(request: Request) -> Response:
         return Response(status_code=400)
     now = utcnow()
     async with request.app.state.sessionmaker() as session, session.begin():
-        rows = await _channels(session, ProviderName.GOOGLE, {note.channel_id})
+        rows = await channels_by_id(session, ProviderName.GOOGLE, {note.channel_id})
         row = rows.get(note.channel_id)
         resource = note.resource_id
         if row is None or row.stopped_at is not None or (row.resource_id or resource) != resource:
             _count(request, "google", "unknown" if row is None else "stopped")
             return Response(status_code=200)
         if not secret_matches(_keys(request), note.token, row.secret_digest):
-            await _stamp(session, {row.id}, last_refused_at=now)
+            await stamp(session, {row.id}, last_refused_at=now)
             _count(request, "google", "forged")
             return Response(status_code=401)
-        if not await _google_first_time(session, row, note, now):
+        if not await google_first_time(session, row, note.message_number, now):
             _count(request, "google", "duplicate")
             return Response(status_code=200)
         if note.resource_state == "sync":  # the handshake right after the watch: no change
@@ -193,7 +142,7 @@ async def _graph(request: Request, background: BackgroundTasks) -> Response:
     valid, refused, dirty = set[uuid.UUID](), set[uuid.UUID](), set[uuid.UUID]()
     async with request.app.state.sessionmaker() as session, session.begin():
         ids = {item.subscription_id for item in batch.value}
-        rows = await _channels(session, ProviderName.MICROSOFT, ids)
+        rows = await channels_by_id(session, ProviderName.MICROSOFT, ids)
         for item in batch.value:
             row = rows.get(item.subscription_id)
             if row is None or row.stopped_at is not None:
@@ -215,8 +164,8 @@ async def _graph(request: Request, background: BackgroundTasks) -> Response:
             _count(request, "microsoft", "accepted")
             valid.add(row.id)
             dirty.add(row.connection_id)
-        await _stamp(session, valid, last_valid_at=now)
-        await _stamp(session, refused - valid, last_refused_at=now)
+        await stamp(session, valid, last_valid_at=now)
+        await stamp(session, refused - valid, last_refused_at=now)
         for connection_id in dirty:
             await triggers.mark_dirty(session, connection_id, now)
     await _kick(request, dirty)

@@ -21,7 +21,14 @@ from casecal.domain.client_address import client_address, trusted_networks
 from casecal.domain.sign_in_budgets import Gate, gates_for
 from casecal.domain.sign_in_budgets import retry_after as seconds_until
 from casecal.domain.sign_in_email import plausible_sign_in_email
-from casecal.services.sign_in import Account, Opened, accounts_of, accounts_opened, active_user
+from casecal.services.sign_in import (
+    Account,
+    Opened,
+    accounts_of,
+    accounts_opened,
+    active_user,
+    signed_in_user,
+)
 from casecal.services.sso import domain_requires_sso, password_refused
 from casecal.store.tables import User, utcnow
 from casecal.web.deps import SessionDep
@@ -218,8 +225,7 @@ async def login(
     if len(opened) > 1:
         await session.commit()  # the attempt taken back and a rehashed password are kept
         return _chooser(request, opened, email=address, next_url=target, csrf=csrf)
-    user = await session.get(User, opened[0].user_id)
-    assert user is not None  # just opened by the password, in this transaction
+    user = await signed_in_user(session, opened[0].user_id, opened[0].firm_id)
     return await _signed_in(request, session, user, target)
 
 

@@ -9,14 +9,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from casecal.domain.settings_catalog import Level
 from casecal.errors import DomainError
 from casecal.services.consents import consent_panel
 from casecal.services.firm_settings import read_settings, resolve_scope
 from casecal.services.sync_view import tenant_domains
-from casecal.store.tables import Team
+from casecal.services.teams import teams_by_name
 from casecal.web.deps import SessionDep
 from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn, settings_of
 from casecal.web.ui.setting_forms import apply_form, rows_of
@@ -47,9 +46,7 @@ async def _page(
         return render(request, "firm_settings.html", {"error": "Only a firm admin manages the "
                       "firm's settings."}, signed=signed, status_code=403)  # fmt: skip
     actor = signed.actor
-    teams = (
-        await session.scalars(select(Team).where(Team.firm_id == actor.firm_id).order_by(Team.name))
-    ).all()
+    teams = await teams_by_name(session, actor)
     context: dict[str, Any] = {"teams": teams, "team": None, "error": error}
     try:
         level = Level.FIRM if team_id is None else Level.TEAM

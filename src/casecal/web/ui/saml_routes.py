@@ -25,9 +25,9 @@ from casecal.services.saml import (
     sp_metadata,
     start_saml_sign_in,
 )
+from casecal.services.sign_in import signed_in_user
 from casecal.services.sso import SsoView, read_config
 from casecal.store.sso_tables import SsoConfig
-from casecal.store.tables import User
 from casecal.web.body_limit import BodyTooLarge, read_bounded
 from casecal.web.deps import SessionDep
 from casecal.web.ui.auth_routes import safe_next, signed_in_response
@@ -115,8 +115,7 @@ async def saml_acs(request: Request, session: SessionDep, firm: str) -> Response
         )  # fmt: skip
     except SsoRefused as exc:
         return _refused_page(request, exc.detail)
-    user = await session.get(User, done.user_id)
-    assert user is not None  # just signed in, in this request
+    user = await signed_in_user(session, done.user_id, done.firm_id)
     prompt = await after_sso_sign_in(session, user.firm_id, user.id, provisioned=done.provisioned)
     target = PROMPT_PAGE if prompt is not None else safe_next(done.next_url)
     response = await signed_in_response(request, session, user, target)

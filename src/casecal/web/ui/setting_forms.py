@@ -4,10 +4,8 @@ from, who locked it) and a posted form turned back into a value of the setting's
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
@@ -23,7 +21,7 @@ from casecal.services.firm_settings import (
     set_value,
     spec_of,
 )
-from casecal.store.tables import User
+from casecal.services.users import user_names
 
 SOURCE_TEXT = {
     Source.DEFAULT: "CaseCal's default",
@@ -63,21 +61,11 @@ def shown(spec: SettingSpec, value: object) -> str:
     return str(value)
 
 
-async def names(
-    session: AsyncSession, firm_id: uuid.UUID, ids: Iterable[uuid.UUID | None]
-) -> dict[uuid.UUID, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    query = select(User.id, User.name).where(User.firm_id == firm_id, User.id.in_(wanted))
-    return {row.id: row.name for row in await session.execute(query)}
-
-
 async def rows_of(
     session: AsyncSession, firm_id: uuid.UUID, states: list[SettingState], *, you: uuid.UUID
 ) -> list[SettingRow]:
     ids = [s.effective.set_by for s in states] + [s.effective.lock_set_by for s in states]
-    who = await names(session, firm_id, ids)
+    who = await user_names(session, firm_id, ids)
     rows = []
     for state in states:
         eff = state.effective

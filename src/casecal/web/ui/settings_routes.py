@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from casecal.domain.settings_catalog import Level
 from casecal.errors import DomainError
 from casecal.services.firm_settings import read_settings, resolve_scope
-from casecal.store.tables import Firm, User, utcnow
+from casecal.services.users import own_zone, set_own_zone
+from casecal.store.tables import utcnow
 from casecal.web.deps import SessionDep
 from casecal.web.ui.session import CsrfChecked, CurrentWebSession, SignedIn
 from casecal.web.ui.setting_forms import SettingRow, apply_form, rows_of
@@ -40,12 +41,11 @@ async def _page(
     error: str = "",
     status_code: int = 200,
 ) -> Response:
-    user = await session.get(User, signed.user.id)
-    firm = await session.get(Firm, signed.user.firm_id)
+    own = await own_zone(session, signed.actor)
     context = {
         "zones": zones(),
-        "chosen": user.time_zone if user is not None else None,
-        "firm_zone": firm.time_zone if firm is not None else "UTC",
+        "chosen": own.chosen,
+        "firm_zone": own.firm_zone,
         "now": utcnow(),
         "error": error,
         "rows": await _own_rows(session, signed),
@@ -79,10 +79,7 @@ async def save(
     if time_zone and time_zone not in zones():
         return await _page(request, session, signed, status_code=422,
                            error=f"{time_zone!r} is not a time zone CaseCal knows")  # fmt: skip
-    user = await session.get(User, signed.user.id)
-    if user is not None:
-        user.time_zone = time_zone or None
-        await session.commit()
+    await set_own_zone(session, signed.actor, time_zone or None)
     return RedirectResponse(f"{PAGE}?done=settings-saved", status_code=303)
 
 

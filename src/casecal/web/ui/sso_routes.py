@@ -14,6 +14,7 @@ from casecal.auth.sso import SsoRefused, browser_binding, redirect_uri
 from casecal.domain.sso import SsoKind
 from casecal.errors import DomainError
 from casecal.services.connect_prompt import after_sso_sign_in
+from casecal.services.sign_in import signed_in_user
 from casecal.services.sso import (
     SsoInput,
     SsoView,
@@ -23,7 +24,6 @@ from casecal.services.sso import (
     save_config,
     start_sign_in,
 )
-from casecal.store.tables import User
 from casecal.web.deps import SessionDep
 from casecal.web.ui import saml_routes
 from casecal.web.ui.auth_routes import login_page, safe_next, signed_in_response
@@ -103,8 +103,7 @@ async def sso_callback(request: Request, session: SessionDep) -> Response:
         )  # fmt: skip
     except SsoRefused as exc:
         return _refused_page(request, exc.detail)
-    user = await session.get(User, done.user_id)
-    assert user is not None  # just signed in, in this request
+    user = await signed_in_user(session, done.user_id, done.firm_id)
     prompt = await after_sso_sign_in(session, user.firm_id, user.id, provisioned=done.provisioned)
     target = PROMPT_PAGE if prompt is not None else safe_next(done.next_url)
     response = await signed_in_response(request, session, user, target)

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from casecal.errors import DomainError
 from casecal.services import connections as conn_svc
 from casecal.services import subscriptions as sub_svc
-from casecal.store.tables import Connection, ConnectionStatus
+from casecal.store.tables import ConnectionStatus
 from casecal.sync.engine import SyncEngine
 from casecal.sync.outcomes import PassOutcome
 from casecal.web.deps import SessionDep
@@ -66,7 +66,10 @@ async def calendar_sync(
     prompt: str = "",
 ) -> Response:
     if flash == "connected" and connection is not None:  # back from the provider: pick a calendar
-        row = await session.get(Connection, connection)
+        try:
+            row = await conn_svc.get_connection(session, signed.actor, connection)
+        except DomainError:  # not in the firm, or another's: the page as usual
+            row = None
         mine = row is not None and row.user_id == signed.user.id
         if mine and row is not None and row.status is ConnectionStatus.PENDING:
             return RedirectResponse(f"{PAGE}/connections/{connection}/calendar", status_code=303)
