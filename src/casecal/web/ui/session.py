@@ -3,29 +3,22 @@ POST form passes. Only the SHA-256 of a cookie value is ever stored."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, Response
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casecal.config import Settings
+from casecal.services import web_sessions
 from casecal.services.access import Actor
-from casecal.store.tables import Firm, Role, User, WebSession, utcnow
+from casecal.store.tables import Role, User
 from casecal.web.deps import SessionDep
 
 LOGIN_CSRF_COOKIE = "casecal_login_csrf"
-
-
-def token_digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def settings_of(request: Request) -> Settings:
@@ -72,16 +65,12 @@ async def load_signed_in(request: Request, session: AsyncSession) -> SignedIn | 
     cookie = request.cookies.get(settings_of(request).session_cookie_name)
     if not cookie:
         return None
-    row = await session.get(WebSession, token_digest(cookie))
-    if row is None or row.expires_at <= utcnow():
+    live = await web_sessions.live_session(session, cookie)
+    if live is None:
         return None
-    user = await session.get(User, row.user_id)
-    if user is None or not user.is_active or user.firm_id != row.firm_id:
-        return None
-    firm = await session.get(Firm, user.firm_id)
-    zone = user.time_zone or (firm.time_zone if firm is not None else "UTC")
-    viewer = Viewer(user.id, user.firm_id, user.role, user.name, user.email, zone)
-    return SignedIn(session_id=row.id, csrf_token=row.csrf_token, user=viewer)
+    user = live.user
+    viewer = Viewer(user.id, user.firm_id, user.role, user.name, user.email, live.time_zone)
+    return SignedIn(session_id=live.id, csrf_token=live.csrf_token, user=viewer)
 
 
 async def current_web_session(request: Request, session: SessionDep) -> SignedIn:
@@ -120,29 +109,11 @@ CsrfChecked = Annotated[SignedIn, Depends(csrf_checked)]
 
 async def start_web_session(session: AsyncSession, user: User, settings: Settings) -> str:
     """Store a new session for ``user`` and return the cookie value (shown only here)."""
-    value = secrets.token_urlsafe(32)
-    now = utcnow()
-    session.add(
-        WebSession(
-            id=token_digest(value),
-            firm_id=user.firm_id,
-            user_id=user.id,
-            csrf_token=secrets.token_urlsafe(32),
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + timedelta(hours=settings.session_hours),
-        )
-    )
-    await session.execute(
-        delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at <= now)
-    )
-    await session.commit()
-    return value
+    return await web_sessions.start(session, user, hours=settings.session_hours)
 
 
 async def end_web_session(session: AsyncSession, session_id: str) -> None:
-    await session.execute(delete(WebSession).where(WebSession.id == session_id))
-    await session.commit()
+    await web_sessions.end(session, session_id)
 
 
 def set_session_cookie(response: Response, value: str, settings: Settings) -> None:
