@@ -71,8 +71,8 @@ def review(
         raise ValueError("counts cannot be negative")
     if listed == 0 and linked > 0:
         # An empty full listing with links on record is far more often an outage or a wrong
-        # calendar than a user who emptied it (PROVIDERS.md 6.1, 6.5): delete nothing, unless
-        # someone confirmed that every linked event may go.
+        # calendar than a user who emptied it (docs/design/providers.md): delete nothing,
+        # unless someone confirmed that every linked event may go.
         if confirmed >= max(linked, deletions):
             return _verdict(True, Reason.CONFIRMED, "empty listing confirmed", linked, deletions)
         message = f"remote listing is empty but {linked} events are linked; deleting nothing"

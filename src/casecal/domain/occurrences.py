@@ -2,7 +2,7 @@
 listing left out.
 
 Graph never reports a cancelled occurrence: it is simply missing from the occurrences that
-calendarView (delta) lists for the series (PROVIDERS.md, calendarView delta). Whoever receives
+calendarView (delta) lists for the series (Graph's calendarView delta). Whoever receives
 a complete listing of a series in a window can compute the cancellations as the rule's
 occurrences in that window that the listing did not show. Pure: no I/O, no clock.
 """

@@ -15,7 +15,7 @@ from typing import Final
 LOOKBACK: Final = timedelta(days=30)
 """"Upcoming" backfill also takes entries that ended up to this long before today."""
 TOMBSTONE_RETENTION: Final = timedelta(days=30)
-"""How long a deleted entry's tombstone and its link are kept (PROVIDERS.md section 7)."""
+"""How long a deleted entry's tombstone and its link are kept (docs/design/providers.md)."""
 
 
 class Backfill(enum.StrEnum):

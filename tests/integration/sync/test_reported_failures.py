@@ -1,6 +1,6 @@
 """One scenario per failure mode that users keep reporting against other sync tools
-(PROVIDERS.md section 6), named after it, against both emulated providers. Each fails if the
-protection it names is removed. (CalDAV-only modes 2, 4 and 14 do not apply: no CalDAV yet.)"""
+(docs/design/providers.md), named after it, against both emulated providers. Each fails if
+the protection it names is removed. (CalDAV-only modes 2, 4 and 14: the CalDAV tests.)"""
 
 from __future__ import annotations
 
